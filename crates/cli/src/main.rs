@@ -1,0 +1,2 @@
+//! The `switchyard` command line.
+fn main() {}

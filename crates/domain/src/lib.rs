@@ -1,0 +1,12 @@
+//! Plain types shared by every Switchyard crate: posts, authors, channels, analysis results and
+//! routing decisions. No I/O, no async: same input, same output.
+
+pub mod analysis;
+pub mod channel;
+pub mod post;
+pub mod route;
+
+pub use analysis::{Analysis, Contribution, Prediction, SentimentResult, VaderScores};
+pub use channel::{Channel, UnknownChannel};
+pub use post::{Author, Engagement, NewPost, Post, PostId, Visibility};
+pub use route::{Priority, RouteDecision, UNROUTED_QUEUE};
