@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod channel;
 pub mod post;
 pub mod route;
+pub mod testdata;
 
 pub use analysis::{Analysis, Contribution, Prediction, SentimentResult, VaderScores};
 pub use channel::{Channel, UnknownChannel};
