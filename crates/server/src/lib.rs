@@ -1,1 +1,67 @@
-//! (being built)
+//! Switchyard's HTTP server: the JSON API under `/api/v1`, the live stream (SSE), the OpenAPI
+//! document, Prometheus metrics, health, and the embedded web command center.
+//!
+//! `app(state)` builds the whole router so tests can drive it without a socket;
+//! `run(listener, app, shutdown)` serves it until `shutdown` resolves.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod metrics;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub use auth::{Actor, Authenticator, Role, StaticTokens};
+pub use error::{ApiError, ApiResult, ErrorCode};
+
+/// Everything a request handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Who is asking: turns credentials into an [`Actor`].
+    pub auth: Arc<dyn Authenticator>,
+    /// Renders Prometheus metrics for `/metrics`.
+    pub metrics: metrics::Metrics,
+    /// When this server started (reported by `/health`).
+    pub started_at: Instant,
+    /// Largest accepted request body in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl AppState {
+    pub fn new(auth: Arc<dyn Authenticator>) -> Self {
+        AppState {
+            auth,
+            metrics: metrics::Metrics::global(),
+            started_at: Instant::now(),
+            max_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// The whole application router.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.max_body_bytes;
+    Router::new()
+        .merge(api::routes())
+        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn run(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,33 @@
+//! `/health` (public, for load balancers: says only whether the server is up) and `/metrics`
+//! (Prometheus text format; needs any signed-in caller).
+
+use crate::auth::Actor;
+use crate::{ApiResult, AppState};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+}
+
+async fn health(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_seconds": state.started_at.elapsed().as_secs(),
+    }))
+}
+
+async fn metrics(State(state): State<AppState>, actor: Actor) -> ApiResult<impl IntoResponse> {
+    actor.require_read()?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    ))
+}
