@@ -1,1 +1,7 @@
-//! (being built)
+//! Text primitives for Switchyard: VADER sentiment faithful to the reference implementation,
+//! fast language detection and a lowercase word tokenizer. No I/O, no async, no allocation-heavy
+//! hot paths: these run on every post.
+
+pub mod vader;
+
+pub use vader::Vader;
