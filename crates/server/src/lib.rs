@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod metrics;
+pub mod web;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -49,6 +50,7 @@ pub fn app(state: AppState) -> Router {
     let max_body = state.max_body_bytes;
     Router::new()
         .merge(api::routes())
+        .merge(web::routes())
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(TraceLayer::new_for_http())

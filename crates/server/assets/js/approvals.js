@@ -1,0 +1,31 @@
+// Approvals: replies waiting for a lead, with the case, the author's reach and why approval is needed.
+
+import { api, endpoints } from './api.js';
+import { h, mount, badge, timeAgo } from './ui.js';
+import { approvalControls } from './case.js';
+import { session } from './app.js';
+
+export async function renderApprovals(main) {
+  const panel = h('div', {});
+  async function load() {
+    let data;
+    try { data = await api(endpoints.approvals, { query: { status: 'pending' } }); } catch (error) {
+      mount(panel, h('p', { class: 'error-text', role: 'alert' }, error.status === 404 ? 'Approvals are not available on this server yet.' : error.message));
+      return;
+    }
+    const items = data?.items || data?.approvals || (Array.isArray(data) ? data : []);
+    if (!items.length) { mount(panel, h('p', { class: 'empty' }, 'Nothing waits for approval.')); return; }
+    const lead = ['lead', 'admin'].includes(session.me?.role);
+    mount(panel, h('ul', { class: 'posts', id: 'approvals-list' }, items.map((item) => {
+      const reply = item.reply || item;
+      const caseId = item.case_id || reply.case_id;
+      return h('li', { class: 'post ours', dataset: { replyId: reply.id } },
+        h('div', { class: 'meta' }, caseId ? h('a', { href: `#/cases/${caseId}` }, `Case #${caseId}`) : null, h('span', { class: 'author' }, reply.author_name || reply.user_name || 'agent'), timeAgo(reply.created_at),
+          badge(item.reason || reply.approval_reason || 'approval policy', 'warn')),
+        h('div', { class: 'text' }, reply.text || reply.body),
+        lead ? approvalControls(reply, load) : h('p', { class: 'muted small' }, 'A lead will review this reply.'));
+    })));
+  }
+  mount(main, h('section', { class: 'panel', 'aria-labelledby': 'approvals-title' }, h('header', {}, h('h1', { id: 'approvals-title' }, 'Replies waiting for approval')), panel));
+  await load();
+}
