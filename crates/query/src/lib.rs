@@ -9,12 +9,16 @@
 
 pub mod ast;
 pub mod error;
+pub mod matcher;
 pub mod parser;
+pub mod set;
 pub mod tokenize;
 
 pub use ast::{CountRange, Expr, FieldFilter, HasFeature, LabelTask, PostFlag, Query};
 pub use error::QueryError;
+pub use matcher::{Matcher, PostView, PreparedPost};
 pub use parser::parse;
+pub use set::QuerySet;
 
 impl std::str::FromStr for Query {
     type Err = QueryError;
