@@ -242,7 +242,7 @@ impl Lexer<'_> {
                         return Err(QueryError::new(
                             self.query,
                             start,
-                            "NEAR with a distance in words, e.g. NEAR/5 (NEAR needs a distance: NEAR/5)",
+                            "a distance in words (NEAR needs a distance: NEAR/5)",
                             format!("\"{raw}\""),
                         ));
                     }
@@ -477,10 +477,7 @@ impl Parser<'_> {
                         let (position, found) = self.found_here();
                         Err(self.error_at(
                             position,
-                            format!(
-                                "\")\" to close the \"(\" opened at {} (unclosed \"(\" opened at {})",
-                                lexeme.position, lexeme.position
-                            ),
+                            format!("\")\" for the unclosed \"(\" opened at {}", lexeme.position),
                             found,
                         ))
                     }

@@ -104,59 +104,60 @@ impl TokenizedText {
     }
 
     fn scan(&mut self, text: &str) {
-        let chars: Vec<char> = text.chars().collect();
         let mut index = 0;
         let mut previous_is_alphanumeric = false;
-        while index < chars.len() {
-            let c = chars[index];
-            let next = chars.get(index + 1).copied();
+        while let Some(c) = text[index..].chars().next() {
+            let after = index + c.len_utf8();
             let starts_sigil_token = (c == '#' || c == '@')
                 && !previous_is_alphanumeric
-                && next.is_some_and(is_tag_char);
+                && text[after..].chars().next().is_some_and(is_tag_char);
             if starts_sigil_token {
                 let kind = if c == '#' {
                     TokenKind::Hashtag
                 } else {
                     TokenKind::Mention
                 };
-                index = self.read_token(&chars, index + 1, kind);
+                index = self.read_token(text, after, kind);
                 previous_is_alphanumeric = true;
                 continue;
             }
             if c.is_alphanumeric() {
-                index = self.read_token(&chars, index, TokenKind::Word);
+                index = self.read_token(text, index, TokenKind::Word);
                 previous_is_alphanumeric = true;
                 continue;
             }
             // A stray combining mark (after punctuation) neither starts nor separates anything.
-            if !is_combining_mark(c) {
+            if !is_mark(c) {
                 previous_is_alphanumeric = false;
             }
-            index += 1;
+            index = after;
         }
     }
 
-    /// Reads one token starting at `start`; returns the index just after it.
-    fn read_token(&mut self, chars: &[char], start: usize, kind: TokenKind) -> usize {
+    /// Reads one token starting at byte `start`; returns the byte index just after it.
+    fn read_token(&mut self, text: &str, start: usize, kind: TokenKind) -> usize {
         let token_start = self.folded.len();
         let mut index = start;
-        while index < chars.len() {
-            let c = chars[index];
+        while let Some(c) = text[index..].chars().next() {
+            let after = index + c.len_utf8();
             let continues = match kind {
-                TokenKind::Word => c.is_alphanumeric() || is_combining_mark(c),
-                TokenKind::Hashtag => is_tag_char(c) || is_combining_mark(c),
+                TokenKind::Word => c.is_alphanumeric() || is_mark(c),
+                TokenKind::Hashtag => is_tag_char(c) || is_mark(c),
                 TokenKind::Mention => {
                     is_tag_char(c)
-                        || is_combining_mark(c)
+                        || is_mark(c)
                         || (matches!(c, '.' | '-' | '@')
-                            && chars.get(index + 1).is_some_and(|n| n.is_alphanumeric()))
+                            && text[after..]
+                                .chars()
+                                .next()
+                                .is_some_and(|n| n.is_alphanumeric()))
                 }
             };
             if !continues {
                 break;
             }
             push_folded(c, &mut self.folded);
-            index += 1;
+            index = after;
         }
         let token_end = self.folded.len();
         if token_end > token_start {
@@ -169,6 +170,11 @@ impl TokenizedText {
         }
         index
     }
+}
+
+/// A combining mark (accent) that continues the current word; never ASCII.
+fn is_mark(c: char) -> bool {
+    !c.is_ascii() && is_combining_mark(c)
 }
 
 fn is_tag_char(c: char) -> bool {
