@@ -2,6 +2,8 @@
 //! fast language detection and a lowercase word tokenizer. No I/O, no async, no allocation-heavy
 //! hot paths: these run on every post.
 
+pub mod language;
 pub mod vader;
 
+pub use language::{Detected, detect};
 pub use vader::Vader;
