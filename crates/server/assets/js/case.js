@@ -74,12 +74,40 @@ export function analysisPanel(post, onCorrected = () => {}) {
 function replyItem(reply, reload) {
   const status = reply.status || reply.state || 'queued';
   const pending = ['pending_approval', 'awaiting_approval', 'pending'].includes(status);
-  return h('li', { class: `post ours${reply.visibility === 'private' || reply.private ? ' private' : ''}`, dataset: { replyId: reply.id } },
-    h('div', { class: 'meta' }, badge(reply.channel || 'reply', 'channel'), h('span', { class: 'author' }, `Reply by ${reply.author_name || reply.user?.name || reply.user_name || 'agent'}`), timeAgo(reply.created_at),
+  return h('li', { class: `post ours${reply.visibility === 'private' || reply.private ? ' private' : ''}`, dataset: { replyId: reply.id, status } },
+    h('div', { class: 'meta' }, badge(reply.channel || 'reply', 'channel'), reply.visibility === 'private' ? badge('private', 'private') : null, h('span', { class: 'author' }, `Our reply by ${userName(reply.author_id) || reply.author_name || 'an agent'}`), reply.recipient ? h('span', {}, `to @${reply.recipient}`) : null, timeAgo(reply.created_at),
       badge(status.replaceAll('_', ' '), pending ? 'warn' : status === 'rejected' || status === 'sent_back' ? 'negative' : status === 'delivered' || status === 'sent' ? 'positive' : 'info', reply.outcome_reason || reply.reason || '')),
     h('div', { class: 'text' }, reply.text || reply.body),
     reply.review_comment || reply.comment ? h('div', { class: 'note' }, `Lead's comment: ${reply.review_comment || reply.comment}`) : null,
+    pending && reply.approval_reason ? h('p', { class: 'small muted' }, `Needs approval: ${reply.approval_reason}`) : null,
     pending && isLead() ? approvalControls(reply, reload) : null);
+}
+
+/** Users by id, for names on replies, notes and the timeline (filled once per case view). */
+const users = new Map();
+function userName(id) {
+  if (id === null || id === undefined) return null;
+  const user = users.get(id);
+  return user ? (user.display_name || user.username) : `user #${id}`;
+}
+async function loadUsers() {
+  if (users.size) return;
+  const data = await optional(endpoints.users, {}, null).catch(() => null);
+  for (const user of data?.items || data?.users || (Array.isArray(data) ? data : [])) users.set(user.id, user);
+}
+
+/** Case posts may come as references ({post_id}); fetch the full posts for the thread. */
+async function fullPosts(list) {
+  return Promise.all(list.map(async (item) => {
+    if (item.text !== undefined) return item;
+    const id = item.post_id ?? item.id;
+    try {
+      const post = await api(endpoints.post(id));
+      return { ...post, taken_private_at: item.taken_private_at };
+    } catch {
+      return { id, channel: item.channel, author: { handle: item.author_handle }, text: '(this post is not visible to you)', visibility: item.visibility, created_at: item.linked_at };
+    }
+  }));
 }
 
 /** Approve / send back controls for a reply awaiting approval. */
@@ -96,12 +124,32 @@ export function approvalControls(reply, reload) {
     } }, 'Send back'));
 }
 
+/** Notes: a `notes` list, or the `note` events of the timeline. */
+function notesOf(data) {
+  const notes = listOf(data, 'notes');
+  if (notes.length) return notes;
+  return listOf(data, 'timeline', 'events').filter((e) => e.kind === 'note').map((e) => ({ ...e, body: e.data?.body || e.data?.text }));
+}
+
+/** A short text for a timeline event's data. */
+function eventDetail(event) {
+  const data = event.data || {};
+  if (typeof data !== 'object') return String(data);
+  const parts = [];
+  for (const [key, value] of Object.entries(data)) {
+    if (value === null || value === undefined || key === 'body') continue;
+    parts.push(`${key.replaceAll('_', ' ')}: ${typeof value === 'object' ? JSON.stringify(value) : value}`);
+    if (parts.length >= 3) break;
+  }
+  return parts.length ? `(${parts.join(', ')})` : '';
+}
+
 /** Builds the chronological thread: posts (public and private), our replies, hand-off markers. */
 function threadItems(data, reload, selectPost) {
   const entries = [];
   for (const post of listOf(data, 'posts', 'thread')) entries.push({ at: toDate(post.created_at), node: postCard(post, { actions: false, extra: h('div', { class: 'row' }, h('button', { class: 'btn small ghost', type: 'button', onclick: () => selectPost(post) }, 'Show analysis')) }) });
   for (const reply of listOf(data, 'replies')) entries.push({ at: toDate(reply.created_at), node: replyItem(reply, reload) });
-  for (const handoff of listOf(data, 'handoffs')) entries.push({ at: toDate(handoff.created_at), node: h('li', { class: 'post private' }, h('div', { class: 'meta' }, badge('taken private', 'private'), timeAgo(handoff.created_at)), h('div', { class: 'text' }, `Moved to ${handoff.channel || 'a private channel'}${handoff.text ? `: ${handoff.text}` : ''}`)) });
+  for (const handoff of listOf(data, 'handoffs')) entries.push({ at: toDate(handoff.created_at), node: h('li', { class: 'post private' }, h('div', { class: 'meta' }, badge('taken private', 'private'), timeAgo(handoff.created_at)), h('div', { class: 'text' }, `Invited to continue by ${(handoff.via || 'a private channel').replace('_', ' ')} (reference ${handoff.reference || '—'})${handoff.completed_at ? ' — the customer continued in private.' : ' — waiting for the customer.'}`)) });
   entries.sort((a, b) => (a.at?.getTime() ?? 0) - (b.at?.getTime() ?? 0));
   return entries.map((e) => e.node);
 }
@@ -114,8 +162,9 @@ export async function renderCase(main, { match }) {
   let currentPost = null;
 
   async function reload() {
-    const raw = await api(endpoints.case(id));
+    const [raw] = await Promise.all([api(endpoints.case(id)), loadUsers()]);
     const data = raw.case ? { ...raw.case, ...raw } : raw;
+    data.posts = await fullPosts(listOf(data, 'posts', 'thread'));
     draw(data);
   }
 
@@ -136,12 +185,15 @@ export async function renderCase(main, { match }) {
     const templateSelect = h('select', { id: 'reply-template' }, h('option', { value: '' }, 'Insert a template…'), templateList.map((t) => h('option', { value: t.id ?? t.name }, t.name || t.title)));
     const publicRadio = h('input', { type: 'radio', name: 'reply-visibility', value: 'public', id: 'reply-public', checked: true });
     const privateRadio = h('input', { type: 'radio', name: 'reply-visibility', value: 'private', id: 'reply-private' });
+    let templateUsed = null;
     templateSelect.addEventListener('change', async () => {
       const template = templateList.find((t) => String(t.id ?? t.name) === templateSelect.value);
       if (!template) return;
       let text = template.body || template.text || '';
-      const rendered = await optional(`templates/${encodeURIComponent(template.id ?? template.name)}/render`, { method: 'POST', body: { case_id: id } }, null).catch(() => null);
-      if (rendered?.text) text = rendered.text;
+      const rendered = await optional('templates/preview', { method: 'POST', body: { name: template.name, case_id: id } }, null).catch(() => null);
+      const renderedText = rendered?.text || rendered?.body || (typeof rendered === 'string' ? rendered : null);
+      if (renderedText) text = renderedText;
+      else if (!replyText.value.trim()) templateUsed = { name: template.name, text };
       replyText.value = replyText.value ? `${replyText.value}\n${text}` : text;
       replyText.focus();
       templateSelect.value = '';
@@ -150,10 +202,15 @@ export async function renderCase(main, { match }) {
       const text = replyText.value.trim();
       if (!text) { replyText.focus(); return; }
       try {
-        const result = await api(endpoints.caseReplies(id), { method: 'POST', body: { text, visibility: privateRadio.checked ? 'private' : 'public', in_reply_to: currentPost?.id ?? posts.at(-1)?.id } });
+        // An unedited template goes by name so the server fills its variables.
+        const body = templateUsed && templateUsed.text.trim() === text ? { template: templateUsed.name, private: privateRadio.checked } : { body: text, private: privateRadio.checked };
+        const answered = currentPost?.external_id;
+        if (answered && currentPost.channel === posts.at(-1)?.channel) body.in_reply_to = answered;
+        const result = await api(endpoints.caseReplies(id), { method: 'POST', body });
+        templateUsed = null;
         const reply = result.reply || result;
         const status = reply.status || '';
-        toast(status.includes('approval') ? `Reply saved; it needs a lead's approval (${reply.approval_reason || reply.reason || 'approval policy'}).` : 'Reply queued for delivery.');
+        toast(status.includes('approval') ? `Reply saved; it waits for a lead's approval (${reply.approval_reason || 'approval policy'}).` : 'Reply queued for delivery.');
         replyText.value = '';
         refreshApprovalCount();
         reload();
@@ -175,11 +232,11 @@ export async function renderCase(main, { match }) {
     const noteText = h('textarea', { id: 'note-text', placeholder: 'Internal note, never shown to the customer (Ctrl+Enter saves)' });
     const addNote = async () => {
       if (!noteText.value.trim()) return;
-      try { await api(endpoints.caseNotes(id), { method: 'POST', body: { text: noteText.value.trim(), body: noteText.value.trim() } }); noteText.value = ''; reload(); } catch (error) { toast(error.message, 'error'); }
+      try { await api(endpoints.caseNotes(id), { method: 'POST', body: { body: noteText.value.trim() } }); noteText.value = ''; reload(); } catch (error) { toast(error.message, 'error'); }
     };
     noteText.addEventListener('keydown', (event) => { if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) { event.preventDefault(); addNote(); } });
     const notes = h('section', { class: 'panel', 'aria-labelledby': 'notes-title' }, h('h2', { id: 'notes-title' }, 'Internal notes'),
-      listOf(data, 'notes').map((n) => h('div', { class: 'note' }, h('div', { class: 'small muted' }, `${n.author_name || n.user?.name || n.user_name || 'someone'} · `, timeAgo(n.created_at)), n.text || n.body)),
+      notesOf(data).map((n) => h('div', { class: 'note' }, h('div', { class: 'small muted' }, `${userName(n.actor_id) || n.author_name || 'someone'} · `, timeAgo(n.at || n.created_at)), n.body || n.text || n.data?.body || n.data?.text || '')),
       h('label', { for: 'note-text', class: 'sr-only' }, 'New note'), noteText,
       h('button', { class: 'btn', type: 'button', onclick: addNote, disabled: !canWrite() }, 'Add note'));
 
@@ -188,12 +245,13 @@ export async function renderCase(main, { match }) {
     statusSelect.addEventListener('change', async () => {
       try { await api(endpoints.caseStatus(id), { method: 'POST', body: { status: statusSelect.value } }); toast(`Status: ${statusSelect.value.replace('_', ' ')}`); reload(); } catch (error) { toast(error.message, 'error'); reload(); }
     });
-    const assignee = data.assignee?.name || data.assignee?.display_name || data.assignee_name || (data.assignee_id ? `user #${data.assignee_id}` : 'unassigned');
+    const assignee = data.assignee?.name || data.assignee?.display_name || data.assignee_name || userName(data.assignee_id) || 'unassigned';
     const facts = h('section', { class: 'panel', 'aria-labelledby': 'case-facts-title' }, h('h2', { id: 'case-facts-title' }, 'Case'),
       h('dl', { class: 'facts' },
-        h('dt', {}, 'Team'), h('dd', {}, data.queue || data.team || '—'),
+        h('dt', {}, 'Team'), h('dd', {}, data.team || data.queue || '—'),
         h('dt', {}, 'Priority'), h('dd', {}, badge(data.priority || 'normal', data.priority || '')),
-        h('dt', {}, 'SLA'), h('dd', {}, slaTimer(data), data.sla?.policy || data.sla_policy ? h('span', { class: 'muted small' }, ` · ${data.sla?.policy || data.sla_policy}`) : null),
+        h('dt', {}, 'SLA'), h('dd', {}, slaTimer(data), data.sla?.policy || data.sla_policy ? h('span', { class: 'muted small' }, ` · ${data.sla?.policy || data.sla_policy}`) : null,
+          data.sla?.first_response_target_minutes ? h('div', { class: 'small muted' }, `first response within ${data.sla.first_response_target_minutes} min${data.sla.first_response_met === true ? ' — met' : data.sla.first_response_met === false ? ' — missed' : ''}`) : null),
         h('dt', {}, 'Assignee'), h('dd', {}, assignee, ' ', canWrite() ? h('button', { class: 'btn small', type: 'button', id: 'case-take', onclick: async () => { try { await api(endpoints.caseTake(id), { method: 'POST' }); toast('You own this case now.'); reload(); } catch (error) { toast(error.message, 'error'); } } }, 'Take') : null),
         h('dt', {}, h('label', { for: 'case-status' }, 'Status')), h('dd', {}, statusSelect),
         h('dt', {}, 'Tags'), h('dd', {}, (data.tags || []).length ? h('span', { class: 'badges' }, data.tags.map((t) => badge(t))) : '—'),
@@ -213,7 +271,7 @@ export async function renderCase(main, { match }) {
           h('section', { class: 'panel', 'aria-labelledby': 'thread-title' }, h('h2', { id: 'thread-title' }, `Conversation with ${caseCustomer(data)}`),
             h('ol', { class: 'thread posts', id: 'case-thread' }, threadItems(data, reload, selectPost))),
           composer, notes,
-          timeline.length ? h('section', { class: 'panel' }, h('h2', {}, 'Timeline'), h('ol', { class: 'timeline' }, timeline.map((e) => h('li', {}, h('span', { class: 'muted' }, fmtDateTime(e.created_at || e.at), ' · '), `${e.user_name || e.actor || e.user || ''} ${e.action || e.kind || e.event || ''} ${e.detail || e.summary || ''}`)))) : null),
+          timeline.length ? h('section', { class: 'panel' }, h('h2', {}, 'Timeline'), h('ol', { class: 'timeline' }, timeline.map((e) => h('li', {}, h('span', { class: 'muted' }, fmtDateTime(e.at || e.created_at), ' · '), `${userName(e.actor_id) || 'system'}: ${(e.kind || e.action || '').replaceAll('_', ' ')} ${eventDetail(e)}`)))) : null),
         h('div', { class: 'stack' }, facts, customerPanel,
           h('section', { class: 'panel', 'aria-labelledby': 'analysis-title' }, h('h2', { id: 'analysis-title' }, 'Analysis'), analysisBox))));
     const inbound = posts.filter((p) => !p.ours);
@@ -252,21 +310,22 @@ async function loadCustomer(panel, data, customer) {
 
 /** Dialog: hand the conversation off to a private channel with a public invitation. */
 export function handoffDialog(caseId, reload) {
-  const channel = h('select', { id: 'handoff-channel' }, ['dm', 'email', 'phone', 'chat'].map((c) => h('option', { value: c }, c === 'dm' ? 'Direct message' : c)));
+  const channel = h('select', { id: 'handoff-channel' }, [['direct_message', 'Direct message'], ['email', 'Email'], ['phone', 'Phone']].map(([v, l]) => h('option', { value: v }, l)));
   const text = h('textarea', { id: 'handoff-text' }, 'We\'re sorry about this. Could you send us a direct message with your order number so we can sort it out privately?');
   const dialog = h('dialog', { 'aria-labelledby': 'handoff-title' },
     h('form', { method: 'dialog', onsubmit: async (event) => {
       if (event.submitter?.value !== 'ok') return;
       event.preventDefault();
       try {
-        await api(endpoints.caseHandoff(caseId), { method: 'POST', body: { channel: channel.value, text: text.value, public_text: text.value } });
+        const reply = await api(endpoints.caseReplies(caseId), { method: 'POST', body: { body: text.value, handoff: channel.value } });
+        if ((reply.status || reply.reply?.status || '').includes('approval')) toast('The invitation waits for a lead\'s approval.');
         toast('Invitation sent; the private conversation will join this case when it arrives.');
         dialog.close();
         reload();
       } catch (error) { toast(error.message, 'error'); }
     } },
     h('h2', { id: 'handoff-title' }, 'Hand off to a private channel'),
-    field('Continue on', channel), field('Public invitation', text, 'Posted as a public reply; it may need approval like any reply.'),
+    field('Continue on', channel), field('Public invitation', text, 'Posted as a public reply with a reference code; the private message that quotes it joins this case. It may need approval like any reply.'),
     h('div', { class: 'row' }, h('button', { class: 'btn primary', value: 'ok' }, 'Send invitation'), h('button', { class: 'btn', value: 'cancel' }, 'Cancel'))));
   document.body.append(dialog);
   dialog.addEventListener('close', () => dialog.remove());
@@ -275,8 +334,8 @@ export function handoffDialog(caseId, reload) {
 
 /** Dialog: log a complaint, process glitch, feature request or helpful hint (agents' voice). */
 export function voiceDialog({ caseId, postId } = {}) {
-  const kind = h('select', { id: 'voice-kind' }, [['complaint', 'Complaint'], ['glitch', 'Process glitch'], ['feature_request', 'Feature request'], ['hint', 'Helpful hint']].map(([v, l]) => h('option', { value: v }, l)));
-  const team = h('input', { id: 'voice-team', placeholder: 'product, operations… (optional)' });
+  const kind = h('select', { id: 'voice-kind' }, [['complaint', 'Complaint'], ['process_glitch', 'Process glitch'], ['feature_request', 'Feature request'], ['helpful_hint', 'Helpful hint']].map(([v, l]) => h('option', { value: v }, l)));
+  const team = h('input', { id: 'voice-team', placeholder: 'default: glitch → operations, request/hint → product, complaint → support' });
   const text = h('textarea', { id: 'voice-text', required: true, placeholder: 'What did you hear? e.g. the tracking page rejects numbers starting with 00' });
   const dialog = h('dialog', { 'aria-labelledby': 'voice-title' },
     h('form', { method: 'dialog', onsubmit: async (event) => {
@@ -284,7 +343,7 @@ export function voiceDialog({ caseId, postId } = {}) {
       event.preventDefault();
       if (!text.value.trim()) { text.focus(); return; }
       try {
-        await api(endpoints.voice, { method: 'POST', body: { kind: kind.value, text: text.value.trim(), team: team.value.trim() || null, case_id: caseId ?? null, post_id: postId ?? null } });
+        await api(endpoints.voice, { method: 'POST', body: { kind: kind.value, body: text.value.trim(), team: team.value.trim() || null, case_id: caseId ?? null, post_id: postId ?? null } });
         toast('Logged and routed to the owning team. Thank you.');
         dialog.close();
       } catch (error) { toast(error.message, 'error'); }

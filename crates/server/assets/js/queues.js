@@ -13,17 +13,21 @@ export function caseItems(data) {
 
 /** The case's headline: subject, or the first words of its first post. */
 export function caseTitle(item) {
-  return item.subject || item.title || item.summary || item.first_post?.text || item.post?.text || `Case #${item.id}`;
+  return item.title || item.subject || item.summary || item.first_post?.text || item.post?.text || `Case #${item.id}`;
 }
 
 /** The customer's name on a case. */
 export function caseCustomer(item) {
   const customer = item.customer || {};
-  return customer.display_name || customer.name || (customer.handle ? `@${customer.handle}` : null) || item.customer_name || item.author?.handle || (item.first_post?.author?.handle ? `@${item.first_post.author.handle}` : '—');
+  return customer.display_name || customer.name || (customer.handle ? `@${customer.handle}` : null) || item.customer_name || item.author?.handle || (item.first_post?.author?.handle ? `@${item.first_post.author.handle}` : null) || (item.customer_id ? `customer #${item.customer_id}` : '—');
 }
 
+const knownUsers = new Map();
+
 function assigneeName(item) {
-  return item.assignee?.name || item.assignee?.display_name || item.assignee?.username || item.assignee_name || (item.assignee_id ? `user #${item.assignee_id}` : null);
+  if (item.assignee?.name || item.assignee?.display_name || item.assignee_name) return item.assignee?.name || item.assignee?.display_name || item.assignee_name;
+  const user = knownUsers.get(item.assignee_id);
+  return user ? (user.display_name || user.username) : item.assignee_id ? `user #${item.assignee_id}` : null;
 }
 
 /** Queue summaries: CRM queues (with SLA) when available, routed post queues otherwise. */
@@ -50,17 +54,18 @@ export async function renderQueues(main, { match, params }) {
   const selectedQueue = decodeURIComponent(match[1] || '') || params.get('queue') || visible.find((q) => mine.has(q.queue))?.queue || visible[0]?.queue || '';
   const users = (await optional(endpoints.users, {}, { items: [] })) || {};
   const userList = users.items || users.users || (Array.isArray(users) ? users : []);
+  for (const user of userList) knownUsers.set(user.id, user);
 
   const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Team queues' },
     visible.map((q) => h('button', { role: 'tab', type: 'button', id: `tab-${q.queue}`, 'aria-selected': String(q.queue === selectedQueue), 'aria-controls': 'queue-panel', onclick: () => { location.hash = `#/queues/${encodeURIComponent(q.queue)}`; } },
       q.queue, ' ', badge(fmtInt(q.count), q.breached ? 'breached' : q.at_risk ? 'warn' : ''))));
   const statusSelect = h('select', { id: 'queue-status' },
-    ['open', 'new', 'pending_customer', 'pending_internal', 'resolved', 'closed', 'all'].map((s) => h('option', { value: s, selected: (params.get('status') || 'open') === s }, s.replace('_', ' '))));
+    ['active', 'new', 'open', 'pending_customer', 'pending_internal', 'resolved', 'closed', 'all'].map((s) => h('option', { value: s, selected: (params.get('status') || 'active') === s }, s.replace('_', ' '))));
   const mineOnly = h('input', { type: 'checkbox', id: 'queue-mine', checked: params.get('mine') === '1' });
   const panel = h('div', { id: 'queue-panel', role: 'tabpanel', 'aria-labelledby': selectedQueue ? `tab-${selectedQueue}` : undefined });
   const bulkCount = h('span', {}, '0 selected');
   const assignSelect = h('select', { id: 'bulk-assignee', 'aria-label': 'Assign selected cases to' },
-    h('option', { value: '' }, 'Assign to…'), userList.map((u) => h('option', { value: u.id }, u.display_name || u.name || u.username)));
+    h('option', { value: '' }, 'Assign to…'), userList.map((u) => h('option', { value: u.id }, `${u.display_name || u.name || u.username}${u.role ? ` (${u.role})` : ''}`)));
   const bulkbar = h('div', { class: 'bulkbar', hidden: true, role: 'region', 'aria-label': 'Bulk actions' }, bulkCount,
     h('button', { class: 'btn small', type: 'button', onclick: () => bulk('take') }, 'Take'),
     assignSelect, h('button', { class: 'btn small', type: 'button', onclick: () => bulk('assign') }, 'Assign'),
@@ -99,12 +104,12 @@ export async function renderQueues(main, { match, params }) {
     const status = statusSelect.value;
     let data;
     try {
-      data = await api(endpoints.cases, { query: { queue: selectedQueue || undefined, team: selectedQueue || undefined, status: status === 'all' ? undefined : status, assignee: mineOnly.checked ? 'me' : undefined, limit: 200 } });
+      data = await api(endpoints.cases, { query: { team: selectedQueue || undefined, status: status === 'all' || status === 'active' ? undefined : status, assignee_id: mineOnly.checked ? session.me?.id : undefined, limit: 500 } });
     } catch (error) {
       mount(panel, h('p', { class: 'error-text', role: 'alert' }, `Could not load cases: ${error.message}`));
       return;
     }
-    const items = caseItems(data).slice().sort((a, b) => (slaDue(a)?.getTime() ?? Infinity) - (slaDue(b)?.getTime() ?? Infinity));
+    const items = caseItems(data).filter((c) => status !== 'active' || !['resolved', 'closed'].includes(c.status)).sort((a, b) => (slaDue(a)?.getTime() ?? Infinity) - (slaDue(b)?.getTime() ?? Infinity));
     if (!items.length) { mount(panel, h('p', { class: 'empty' }, 'No cases here. Nice.')); updateBulk(); return; }
     const allBox = h('input', { type: 'checkbox', 'aria-label': 'Select all cases', onchange: () => { panel.querySelectorAll('input.pick').forEach((c) => { c.checked = allBox.checked; }); updateBulk(); } });
     const rows = items.map((item) => {
@@ -117,7 +122,7 @@ export async function renderQueues(main, { match, params }) {
         h('td', {}, caseCustomer(item)),
         h('td', {}, badge(item.priority || 'normal', item.priority || '')),
         h('td', {}, (item.status || '').replace('_', ' ')),
-        h('td', {}, timeAgo(item.created_at || item.opened_at)),
+        h('td', {}, timeAgo(item.awaiting_since || item.waiting_since || item.opened_at || item.created_at)),
         h('td', {}, slaTimer(item), state === 'at-risk' ? h('span', { class: 'sr-only' }, ' (about to breach)') : null),
         h('td', {}, assignee || h('span', { class: 'muted' }, 'unassigned')),
         h('td', {}, h('button', { class: 'btn small', type: 'button', onclick: async () => {

@@ -8,7 +8,8 @@ export const AT_RISK_SECONDS = 15 * 60;
 /** The next SLA deadline of a case (first response, next response or resolution), as a Date. */
 export function slaDue(item) {
   const sla = item.sla || {};
-  const candidates = [
+  const running = Array.isArray(sla.running) ? sla.running.map((clock) => clock.due_at) : [];
+  const candidates = [...running,
     sla.next_due_at, sla.due_at, sla.first_response_due_at && !sla.first_response_at ? sla.first_response_due_at : null,
     sla.next_response_due_at, sla.resolution_due_at,
     item.sla_due_at, item.due_at, item.first_response_due_at, item.next_response_due_at, item.resolution_due_at,
@@ -24,7 +25,7 @@ export function slaPaused(item) {
 
 /** "ok" | "at-risk" | "breached" | "none". */
 export function slaState(item, now = Date.now()) {
-  if (item.sla?.breached || item.breached) return 'breached';
+  if (item.sla?.breached || item.breached || (item.sla?.breached_now || []).length) return 'breached';
   const due = slaDue(item);
   if (!due) return 'none';
   const left = (due.getTime() - now) / 1000;
