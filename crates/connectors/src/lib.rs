@@ -5,10 +5,12 @@
 //! [`ReplySender`] per channel.
 
 pub mod backoff;
+pub mod bluesky;
 pub mod error;
 pub mod feed;
 pub mod html;
 pub mod http;
+pub mod mastodon;
 pub mod registry;
 pub mod reply;
 pub mod runner;

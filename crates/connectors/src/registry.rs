@@ -2,8 +2,10 @@
 //! `switchyard.toml`, tagged by `type`) and [`spawn`], which starts the matching task. Adding a
 //! channel = one module + one variant here + its arm in each `match` below.
 
+use crate::bluesky::{BlueskyConfig, run_bluesky};
 use crate::error::ConnectorError;
 use crate::feed::{FeedConfig, run_feed};
+use crate::mastodon::{MastodonConfig, run_mastodon};
 use crate::runner::PostFilter;
 use crate::sink::PostSink;
 use crate::status::{ConnectorState, StatusRegistry};
@@ -16,6 +18,8 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum ConnectorConfig {
+    Mastodon(MastodonConfig),
+    Bluesky(BlueskyConfig),
     Feed(FeedConfig),
     Webhook(WebhookConfig),
 }
@@ -24,6 +28,8 @@ impl ConnectorConfig {
     /// The connector's unique name (status key and cursor prefix).
     pub fn name(&self) -> &str {
         match self {
+            ConnectorConfig::Mastodon(config) => &config.name,
+            ConnectorConfig::Bluesky(config) => &config.name,
             ConnectorConfig::Feed(config) => &config.name,
             ConnectorConfig::Webhook(config) => &config.name,
         }
@@ -32,6 +38,8 @@ impl ConnectorConfig {
     /// The `type` tag (`feed`, `webhook`, …).
     pub fn kind(&self) -> &'static str {
         match self {
+            ConnectorConfig::Mastodon(_) => "mastodon",
+            ConnectorConfig::Bluesky(_) => "bluesky",
             ConnectorConfig::Feed(_) => "feed",
             ConnectorConfig::Webhook(_) => "webhook",
         }
@@ -40,6 +48,8 @@ impl ConnectorConfig {
     /// Checks what can be checked without the network (URLs, names, required fields).
     pub fn validate(&self) -> Result<(), ConnectorError> {
         match self {
+            ConnectorConfig::Mastodon(config) => config.validate(),
+            ConnectorConfig::Bluesky(config) => config.validate(),
             ConnectorConfig::Feed(config) => config.validate(),
             ConnectorConfig::Webhook(_) => Ok(()),
         }
@@ -85,8 +95,17 @@ pub fn spawn<S: PostSink + Clone>(
     filter: PostFilter,
 ) -> JoinHandle<()> {
     let handle = status.register(config.name(), config.kind());
-    let _ = &filter;
     match config {
+        ConnectorConfig::Mastodon(config) => tokio::spawn(async move {
+            handle.set_state(ConnectorState::Running);
+            run_mastodon(config, sink, handle.clone(), shutdown, filter).await;
+            handle.set_state(ConnectorState::Stopped);
+        }),
+        ConnectorConfig::Bluesky(config) => tokio::spawn(async move {
+            handle.set_state(ConnectorState::Running);
+            run_bluesky(config, sink, handle.clone(), shutdown, filter).await;
+            handle.set_state(ConnectorState::Stopped);
+        }),
         ConnectorConfig::Feed(config) => tokio::spawn(async move {
             handle.set_state(ConnectorState::Running);
             run_feed(config, sink, handle.clone(), shutdown).await;

@@ -61,7 +61,6 @@ pub trait ReplySender: Send + Sync {
 
 /// Maps a failed HTTP answer to Retry (429, 5xx, 408) or Rejected (other 4xx), with the server's
 /// wait hint and a short, secret-free excerpt of its body.
-#[allow(dead_code)] // used by the Mastodon and Bluesky senders (next commits)
 pub(crate) fn outcome_from_http_failure(
     what: &str,
     status: reqwest::StatusCode,
@@ -81,7 +80,6 @@ pub(crate) fn outcome_from_http_failure(
 }
 
 /// Maps a transport error (connection refused, timeout, TLS) to Retry.
-#[allow(dead_code)]
 pub(crate) fn outcome_from_transport_error(what: &str, error: &reqwest::Error) -> DeliveryOutcome {
     DeliveryOutcome::Retry {
         reason: format!(

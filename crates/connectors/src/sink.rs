@@ -91,6 +91,8 @@ struct MemoryState {
     posts: Vec<NewPost>,
     keys: HashSet<(Channel, String)>,
     cursors: BTreeMap<String, String>,
+    /// Posts offered again after they were stored (a connector re-delivering).
+    duplicates: u64,
     /// Number of upcoming `ingest` calls that fail (fault injection for tests).
     failures_left: u32,
 }
@@ -107,6 +109,11 @@ impl MemorySink {
 
     pub fn cursor(&self, source: &str) -> Option<String> {
         self.lock().cursors.get(source).cloned()
+    }
+
+    /// How many posts were offered again after being stored, over the sink's lifetime.
+    pub fn duplicates_offered(&self) -> u64 {
+        self.lock().duplicates
     }
 
     /// Makes the next `count` calls to `ingest` fail as if the store were down.
@@ -139,6 +146,7 @@ impl PostSink for MemorySink {
                 outcome.inserted += 1;
             } else {
                 outcome.duplicates += 1;
+                state.duplicates += 1;
             }
         }
         if let Some(cursor) = cursor {

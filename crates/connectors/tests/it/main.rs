@@ -3,5 +3,6 @@
 
 mod common;
 mod feed;
+mod mastodon;
 
 mod webhook;
