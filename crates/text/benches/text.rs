@@ -3,7 +3,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use switchyard_text::{Vader, language};
+use switchyard_text::{Vader, language, tokens};
 
 const SAMPLE: &str = include_str!("sample_posts.txt");
 
@@ -36,5 +36,21 @@ fn bench_language(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_vader, bench_language);
+fn bench_tokens(c: &mut Criterion) {
+    let posts = posts();
+    c.bench_function("tokens/tokenize per post", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            let post = posts[i % posts.len()];
+            i += 1;
+            let mut count = 0usize;
+            for token in tokens::tokenize(black_box(post)) {
+                count += token.as_str().len();
+            }
+            black_box(count)
+        })
+    });
+}
+
+criterion_group!(benches, bench_vader, bench_language, bench_tokens);
 criterion_main!(benches);

@@ -3,7 +3,9 @@
 //! hot paths: these run on every post.
 
 pub mod language;
+pub mod tokens;
 pub mod vader;
 
 pub use language::{Detected, detect};
+pub use tokens::{Token, TokenKind, tokenize};
 pub use vader::Vader;
