@@ -4,13 +4,109 @@
 //! `analyze` is pure and synchronous: no network, no database, no async, no file reads (the
 //! models are compiled in). Training and evaluation read the shared data sets from disk.
 
-use switchyard_domain::{Analysis, SentimentResult};
+pub mod baseline;
+pub mod data;
+pub mod error;
+pub mod features;
+pub mod metrics;
+pub mod model;
+pub mod rules;
+pub mod tasks;
+pub mod train;
+
+pub use error::AnalyzeError;
+pub use tasks::{Correction, EvalReport, EvalRow, TrainReport, eval_all, train_all};
+
+use crate::features::Features;
+use crate::model::LinearModel;
+use crate::rules::UrgencyContext;
+use crate::tasks::Task;
+use std::cell::RefCell;
+use std::path::Path;
+use std::sync::{Arc, LazyLock};
+use switchyard_domain::{Analysis, Contribution, Prediction, SentimentResult, VaderScores};
 use switchyard_text::Vader;
 
-/// Language + VADER + every shipped model, ready to analyse posts. Cheap to create.
+/// The model files shipped in the binary (`models/` at the repository root, written by
+/// `switchyard train`).
+const SHIPPED: [(Task, &[u8]); 5] = [
+    (
+        Task::Sentiment,
+        include_bytes!("../../../models/sentiment.swym"),
+    ),
+    (
+        Task::Complaint,
+        include_bytes!("../../../models/complaint.swym"),
+    ),
+    (Task::Intent, include_bytes!("../../../models/intent.swym")),
+    (Task::Reason, include_bytes!("../../../models/reason.swym")),
+    (
+        Task::Toxicity,
+        include_bytes!("../../../models/toxicity.swym"),
+    ),
+];
+
+/// The five trained models, in `Task::ALL` order.
+#[derive(Debug)]
+struct Models {
+    sentiment: LinearModel,
+    complaint: LinearModel,
+    intent: LinearModel,
+    reason: LinearModel,
+    toxicity: LinearModel,
+}
+
+impl Models {
+    fn from_files(
+        mut read: impl FnMut(Task) -> Result<Vec<u8>, AnalyzeError>,
+    ) -> Result<Models, AnalyzeError> {
+        let mut load = |task: Task| -> Result<LinearModel, AnalyzeError> {
+            let bytes = read(task)?;
+            let model = LinearModel::from_bytes(task.file_name(), &bytes)?;
+            let expected: Vec<String> = task.classes().iter().map(|c| c.to_string()).collect();
+            if model.header.classes != expected {
+                return Err(AnalyzeError::BadModel {
+                    model: task.file_name().to_string(),
+                    problem: format!(
+                        "classes {:?}, this build expects {expected:?}; retrain with `switchyard train`",
+                        model.header.classes
+                    ),
+                });
+            }
+            Ok(model)
+        };
+        Ok(Models {
+            sentiment: load(Task::Sentiment)?,
+            complaint: load(Task::Complaint)?,
+            intent: load(Task::Intent)?,
+            reason: load(Task::Reason)?,
+            toxicity: load(Task::Toxicity)?,
+        })
+    }
+}
+
+static SHIPPED_MODELS: LazyLock<Result<Arc<Models>, String>> = LazyLock::new(|| {
+    Models::from_files(|task| {
+        Ok(SHIPPED
+            .iter()
+            .find(|(t, _)| *t == task)
+            .map(|(_, bytes)| bytes.to_vec())
+            .unwrap_or_default())
+    })
+    .map(Arc::new)
+    .map_err(|e| e.to_string())
+});
+
+thread_local! {
+    static SCRATCH: RefCell<Features> = RefCell::new(Features::new());
+}
+
+/// Language + VADER + every shipped model, ready to analyse posts. Cheap to create and clone:
+/// the models are parsed once per process and shared.
 #[derive(Debug, Clone)]
 pub struct Analyzer {
     vader: Vader,
+    models: Arc<Models>,
 }
 
 impl Default for Analyzer {
@@ -20,29 +116,157 @@ impl Default for Analyzer {
 }
 
 impl Analyzer {
-    /// The analyser over the models shipped in the binary.
+    /// The analyser over the models compiled into the binary.
+    ///
+    /// # Panics
+    /// Only if the compiled-in model files are corrupt, which the crate's tests rule out for
+    /// every build; use [`Analyzer::try_new`] to get the error instead.
     pub fn new() -> Analyzer {
-        Analyzer {
-            vader: Vader::new(),
+        match Analyzer::try_new() {
+            Ok(analyzer) => analyzer,
+            Err(error) => panic!("{error}"),
         }
     }
 
+    /// The analyser over the compiled-in models, or why they cannot be used.
+    pub fn try_new() -> Result<Analyzer, AnalyzeError> {
+        match &*SHIPPED_MODELS {
+            Ok(models) => Ok(Analyzer {
+                vader: Vader::new(),
+                models: Arc::clone(models),
+            }),
+            Err(problem) => Err(AnalyzeError::BadModel {
+                model: "shipped models".into(),
+                problem: problem.clone(),
+            }),
+        }
+    }
+
+    /// The analyser over model files in `dir` (as written by `switchyard train`, e.g. after
+    /// `--with-corrections`), instead of the compiled-in ones.
+    pub fn from_dir(dir: &Path) -> Result<Analyzer, AnalyzeError> {
+        let models = Models::from_files(|task| {
+            let path = dir.join(task.file_name());
+            std::fs::read(&path).map_err(|source| AnalyzeError::Io {
+                action: "read the model file",
+                path,
+                source,
+            })
+        })?;
+        Ok(Analyzer {
+            vader: Vader::new(),
+            models: Arc::new(models),
+        })
+    }
+
+    /// `name@version` of every model and rule set this analyser uses.
+    pub fn model_versions(&self) -> Vec<String> {
+        let m = &self.models;
+        vec![
+            m.sentiment.id(),
+            m.complaint.id(),
+            m.intent.id(),
+            m.reason.id(),
+            m.toxicity.id(),
+            rules::URGENCY_MODEL.to_string(),
+            rules::INTENT_RULES.to_string(),
+        ]
+    }
+
     /// Everything the analysis layer says about one post. `author_followers` feeds the urgency
-    /// rules (high reach).
+    /// rules (high reach). Pure: no I/O, no allocation beyond the returned strings.
     pub fn analyze(&self, text: &str, author_followers: Option<u64>) -> Analysis {
-        let _ = author_followers;
         let vader = self.vader.polarity_scores(text);
+        let (language, language_confidence) = detect_language(text);
+        let mut analysis = SCRATCH.with(|scratch| {
+            let mut features = scratch.borrow_mut();
+            features.extract(text, &vader);
+            self.analyze_features(&features, vader, author_followers)
+        });
+        analysis.language = language;
+        analysis.language_confidence = language_confidence;
+        analysis
+    }
+
+    /// The models and rules over features already extracted (the language is left `und`).
+    pub fn analyze_features(
+        &self,
+        features: &Features,
+        vader: VaderScores,
+        author_followers: Option<u64>,
+    ) -> Analysis {
+        let m = &self.models;
+        let sentiment = m.sentiment.predict(features);
+        let complaint = m.complaint.predict(features);
+        let complaint_probability = if complaint.label == "complaint" {
+            complaint.confidence
+        } else {
+            1.0 - complaint.confidence
+        };
+        let negative = sentiment.label == "negative";
+        let intent = self.intent(features, complaint_probability);
+        let reason = (complaint_probability >= 0.5 || negative).then(|| m.reason.predict(features));
+        let urgency = rules::assess_urgency(
+            features,
+            &UrgencyContext {
+                author_followers,
+                complaint_probability,
+                negative,
+            },
+        );
+        let toxicity = m.toxicity.predict(features);
         Analysis {
             language: "und".to_string(),
             language_confidence: 0.0,
-            sentiment: SentimentResult::from_vader(vader),
-            complaint: None,
-            intent: None,
-            reason: None,
-            urgency: None,
-            toxicity: None,
+            sentiment: SentimentResult {
+                vader,
+                label: sentiment.label,
+                confidence: sentiment.confidence,
+                model: sentiment.model,
+                explain: sentiment.explain,
+            },
+            complaint: Some(complaint),
+            intent: Some(intent),
+            reason,
+            urgency: Some(urgency),
+            toxicity: Some(toxicity),
         }
     }
+
+    /// The intent model, with the suggestion and purchase-lead phrase rules on top: a rule wins
+    /// unless the model is sure the post is a complaint (p ≥ 0.7).
+    fn intent(&self, features: &Features, complaint_probability: f32) -> Prediction {
+        let model = self.models.intent.predict(features);
+        let sure_complaint = model.label == "complaint" && model.confidence >= 0.7;
+        if sure_complaint || complaint_probability >= 0.8 {
+            return model;
+        }
+        for (group, label) in [(&rules::SUGGESTION, "suggestion"), (&rules::LEAD, "lead")] {
+            if let Some(phrase) = rules::find_phrase(features, group) {
+                let mut explain = vec![Contribution {
+                    feature: format!("{}: \"{phrase}\"", group.name),
+                    weight: group.weight,
+                }];
+                explain.extend(model.explain.into_iter().take(2));
+                return Prediction {
+                    label: label.to_string(),
+                    confidence: RULE_CONFIDENCE,
+                    model: format!("{}+{}", model.model, rules::INTENT_RULES),
+                    explain,
+                };
+            }
+        }
+        model
+    }
+}
+
+/// The confidence reported for an intent set by a phrase rule (no labelled data to calibrate it).
+const RULE_CONFIDENCE: f32 = 0.7;
+
+/// Language from `switchyard-text`'s detector (ISO 639-1 or `und`).
+fn detect_language(text: &str) -> (String, f32) {
+    let detected = switchyard_text::detect(text);
+    (detected.code.to_string(), detected.confidence)
 }
 
 #[cfg(test)]
@@ -50,12 +274,108 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fills_vader_scores() {
+    fn shipped_models_load_quickly_with_the_expected_shapes() {
+        let started = std::time::Instant::now();
+        let analyzer = Analyzer::try_new().expect("shipped models load");
+        // Debug builds are slow; the release figure is in docs/performance.md.
+        assert!(started.elapsed().as_secs() < 5);
+        for (task, model) in Task::ALL.iter().zip([
+            &analyzer.models.sentiment,
+            &analyzer.models.complaint,
+            &analyzer.models.intent,
+            &analyzer.models.reason,
+            &analyzer.models.toxicity,
+        ]) {
+            assert_eq!(model.header.task, task.name());
+            assert_eq!(model.classes(), task.classes().len());
+            assert!(model.header.temperature > 0.0);
+            assert!(model.id().contains(tasks::MODEL_VERSION));
+        }
+        assert_eq!(analyzer.model_versions().len(), 7);
+    }
+
+    #[test]
+    fn every_result_has_label_confidence_model_and_explanation() {
         let analyzer = Analyzer::new();
-        let analysis = analyzer.analyze("I love this, thank you so much!", None);
-        assert!(analysis.sentiment.vader.compound > 0.5);
-        assert_eq!(analysis.sentiment.label, "positive");
-        let analysis = analyzer.analyze("This is terrible, worst service ever.", None);
-        assert!(analysis.sentiment.vader.compound < -0.5);
+        let a = analyzer.analyze(
+            "@AcmeAir my flight was delayed 3 hours and nobody answers. Worst airline ever!!",
+            Some(50),
+        );
+        assert!(a.sentiment.vader.compound < 0.0);
+        assert_eq!(a.language, "en");
+        assert!(a.language_confidence > 0.0);
+        assert_eq!(a.sentiment.label, "negative");
+        assert!(!a.sentiment.explain.is_empty());
+        assert!(a.sentiment.model.starts_with("sentiment-lr@"));
+        for task in ["complaint", "intent", "reason", "urgency", "toxicity"] {
+            let p = match task {
+                "complaint" => a.complaint.as_ref(),
+                "intent" => a.intent.as_ref(),
+                "reason" => a.reason.as_ref(),
+                "urgency" => a.urgency.as_ref(),
+                _ => a.toxicity.as_ref(),
+            }
+            .unwrap_or_else(|| panic!("{task} missing"));
+            assert!((0.0..=1.0).contains(&p.confidence), "{task}: {p:?}");
+            assert!(!p.model.is_empty(), "{task}");
+            if task != "urgency" {
+                assert!(!p.explain.is_empty(), "{task}: {p:?}");
+            }
+        }
+        assert_eq!(a.label("complaint"), Some("complaint"));
+        assert_eq!(a.label("reason"), Some("delay"));
+    }
+
+    #[test]
+    fn typical_posts_get_sensible_labels() {
+        let analyzer = Analyzer::new();
+        let praise = analyzer.analyze("Thank you so much, the crew was amazing and so kind!", None);
+        assert_eq!(praise.sentiment.label, "positive");
+        assert_eq!(praise.label("intent"), Some("praise"));
+        assert!(praise.reason.is_none());
+        let question = analyzer.analyze("How do I change the email address on my account?", None);
+        assert_eq!(question.label("intent"), Some("question"));
+        let suggestion = analyzer.analyze("you guys should add a dark mode, would be nice", None);
+        assert_eq!(suggestion.label("intent"), Some("suggestion"));
+        let lost = analyzer.analyze(
+            "@AcmeAir you lost my luggage and nobody can find my bag",
+            None,
+        );
+        assert_eq!(lost.label("reason"), Some("lost_or_damaged_item"));
+        let rude = analyzer.analyze("@user shut up you stupid idiot, you are a disgrace", None);
+        assert_eq!(rude.label("toxicity"), Some("offensive"));
+        let urgent = analyzer.analyze("There is smoke coming out of the charger you sold me", None);
+        assert_eq!(urgent.label("urgency"), Some("high"));
+    }
+
+    #[test]
+    fn analysis_is_deterministic_and_survives_odd_input() {
+        let analyzer = Analyzer::new();
+        let text = "Refund me NOW!!! charged twice 😡 https://t.co/x #fail";
+        assert_eq!(analyzer.analyze(text, None), analyzer.analyze(text, None));
+        let long = "no ".repeat(100_000);
+        for odd in ["", " ", "\u{0}", "😀😀😀", "@@@@", long.as_str()] {
+            let a = analyzer.analyze(odd, Some(u64::MAX));
+            assert!(a.sentiment.confidence.is_finite());
+        }
+    }
+
+    #[test]
+    fn models_can_be_loaded_from_a_folder_and_bad_files_are_reported() {
+        let dir = std::env::temp_dir().join(format!("swy-analyze-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (task, bytes) in SHIPPED {
+            std::fs::write(dir.join(task.file_name()), bytes).unwrap();
+        }
+        let analyzer = Analyzer::from_dir(&dir).unwrap();
+        let text = "my order never arrived";
+        assert_eq!(
+            analyzer.analyze(text, None),
+            Analyzer::new().analyze(text, None)
+        );
+        std::fs::write(dir.join("reason.swym"), b"garbage").unwrap();
+        let error = Analyzer::from_dir(&dir).unwrap_err().to_string();
+        assert!(error.contains("reason.swym"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
