@@ -176,10 +176,18 @@ impl<'a> Tokens<'a> {
                 end,
             });
         }
-        if is_email(core) {
+        if core.len() > 4 && core.as_bytes()[1..].contains(&b'@') && is_email(core) {
             let end = start + core.len();
             self.pos = end;
             return Some(make(self.text, start, end, TokenKind::Email, false));
+        }
+        if chunk.len() > 8
+            || chunk
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric() && b != b'x' && b != b'X')
+        {
+            return None;
         }
         let emoticon = if EMOTICONS.contains(&chunk) {
             Some(chunk)

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Times Python's vaderSentiment 3.3.2 against Switchyard on ONE core over the same posts.
+#
+#   scripts/bench-analyze.sh            # 100,000 posts
+#   N=20000 scripts/bench-analyze.sh    # fewer
+#
+# 1. Builds N JSON lines {"text": ...} from shared/data airline/train.csv and
+#    semeval2017/train.tsv (shuffled with a fixed seed, repeated if fewer) into target/bench/.
+#    The data is read at run time and never leaves target/ (it is not ours to ship).
+# 2. Installs vaderSentiment==3.3.2 into target/bench-venv (once).
+# 3. Times, each pinned with `taskset -c 0`:
+#      - Python:  benches/python/vader_bench.py            (VADER only)
+#      - Rust:    target/release/examples/vader_jsonl      (this repo's VADER only)
+#      - Rust:    target/release/switchyard analyze        (full enrichment), if that binary exists
+#    and prints µs/post (CPU time, user+sys) and the speed-up over Python. Also counts how many
+#    compound scores the two VADERs agree on (PyPI 3.3.2 differs from the reference commit on
+#    the "beating heart"/"broken heart" idioms, so a handful of differences are expected).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${N:-100000}
+DATA=${SWITCHYARD_SHARED_DATA:-../shared/data}
+OUT=target/bench
+mkdir -p "$OUT"
+POSTS=$OUT/posts.jsonl
+
+if [ ! -f "$DATA/airline/train.csv" ] || [ ! -f "$DATA/semeval2017/train.tsv" ]; then
+  echo "shared data not found under $DATA (set SWITCHYARD_SHARED_DATA); cannot build the benchmark input" >&2
+  exit 1
+fi
+
+python3 - "$DATA" "$N" "$POSTS" <<'PY'
+import csv, json, random, re, sys
+data, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+texts = []
+with open(f"{data}/airline/train.csv", encoding="utf-8", newline="") as f:
+    texts += [row["text"] for row in csv.DictReader(f) if row.get("text")]
+escape = re.compile(r"\\u([0-9a-fA-F]{4})")
+with open(f"{data}/semeval2017/train.tsv", encoding="utf-8") as f:
+    next(f)
+    for line in f:
+        parts = line.rstrip("\n").split("\t", 2)
+        if len(parts) == 3 and parts[2]:
+            texts.append(escape.sub(lambda m: chr(int(m.group(1), 16)), parts[2]))
+random.Random(42).shuffle(texts)
+with open(out, "w", encoding="utf-8") as f:
+    for i in range(n):
+        f.write(json.dumps({"text": texts[i % len(texts)]}, ensure_ascii=False) + "\n")
+print(f"wrote {n} posts ({len(texts)} distinct) to {out}", file=sys.stderr)
+PY
+
+VENV=target/bench-venv
+if ! "$VENV/bin/python" -c 'import vaderSentiment' 2>/dev/null; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q vaderSentiment==3.3.2
+fi
+
+if [ -z "${SKIP_BUILD:-}" ]; then
+  cargo build --release -q -p switchyard-text --example vader_jsonl
+fi
+
+# run_timed NAME OUTFILE CMD...: runs CMD on core 0 with stdin=$POSTS, records CPU and wall seconds.
+run_timed() {
+  local name=$1 outfile=$2
+  shift 2
+  /usr/bin/time -o "$OUT/$name.time" -f "%U %S %e" taskset -c 0 "$@" < "$POSTS" > "$outfile"
+  read -r user sys wall < "$OUT/$name.time"
+  local cpu
+  cpu=$(python3 -c "print(round($user + $sys, 3))")
+  echo "$cpu" > "$OUT/$name.cpu"
+  python3 -c "print(f'{\"$name\":<22} cpu {$cpu:8.2f} s  wall {$wall:8.2f} s  = {$cpu / $N * 1e6:8.2f} us/post (cpu)')"
+}
+
+echo "posts: $N, one core (taskset -c 0)"
+run_timed python-vader "$OUT/python_vader.jsonl" "$VENV/bin/python" benches/python/vader_bench.py
+run_timed rust-vader "$OUT/rust_vader.jsonl" target/release/examples/vader_jsonl
+
+python3 - "$OUT/python_vader.jsonl" "$OUT/rust_vader.jsonl" <<'PY'
+import json, sys
+py = [json.loads(l) for l in open(sys.argv[1])]
+rs = [json.loads(l) for l in open(sys.argv[2])]
+same = sum(1 for a, b in zip(py, rs) if abs(a["compound"] - b["compound"]) <= 1e-4)
+print(f"compound agreement (|diff| <= 1e-4): {same}/{len(py)} (rows: python {len(py)}, rust {len(rs)})")
+PY
+
+PY_CPU=$(cat "$OUT/python-vader.cpu")
+RS_CPU=$(cat "$OUT/rust-vader.cpu")
+python3 -c "print(f'VADER alone: Rust is {$PY_CPU / max($RS_CPU, 1e-9):.1f}x faster than Python per core')"
+
+if [ -x target/release/switchyard ]; then
+  run_timed switchyard-analyze /dev/null target/release/switchyard analyze
+  AN_CPU=$(cat "$OUT/switchyard-analyze.cpu")
+  python3 -c "print(f'full analyze: {$PY_CPU / max($AN_CPU, 1e-9):.1f}x faster than Python vaderSentiment alone, per core')"
+else
+  echo "target/release/switchyard not built (cargo build --release -p switchyard); skipped the full analyze timing"
+fi
