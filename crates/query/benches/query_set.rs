@@ -313,11 +313,16 @@ fn bench_corpus(
         .map(|(post, analysis)| PostView::with_analysis(post, analysis))
         .collect();
     let matched: usize = views.iter().map(|view| set.matching(view).len()).sum();
+    let candidates: usize = views
+        .iter()
+        .map(|view| set.candidate_count(&PreparedPost::new(*view)))
+        .sum();
     eprintln!(
-        "{label}: {} posts, {} queries ({} bypass the prefilter), {:.2} matches per post",
+        "{label}: {} posts, {} queries ({} bypass the prefilter), {:.1} evaluated and {:.2} matching per post",
         views.len(),
         set.len(),
         set.always_evaluated(),
+        candidates as f64 / views.len() as f64,
         matched as f64 / views.len() as f64
     );
 

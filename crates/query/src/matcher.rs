@@ -60,6 +60,9 @@ pub(crate) struct WordPattern {
     pub(crate) kind: Option<TokenKind>,
     /// Whether the token only has to start with `text`.
     pub(crate) prefix: bool,
+    /// Index of this word in a [`crate::QuerySet`]'s Aho-Corasick patterns, when the set assigned
+    /// one: the set then already knows whether the post contains it.
+    pub(crate) literal: Option<u32>,
 }
 
 impl WordPattern {
@@ -75,7 +78,32 @@ impl WordPattern {
             text: text.to_string(),
             kind,
             prefix,
+            literal: None,
         }
+    }
+
+    /// What the prefilter's pattern scan already tells about this word: `Some(false)` when the
+    /// post certainly lacks it, `Some(true)` when it certainly has it, `None` when the tokens must
+    /// be checked (no scan, or a hashtag/mention whose kind the scan cannot see).
+    fn known_presence(&self, present: &[u64]) -> Option<bool> {
+        let id = self.literal? as usize;
+        let word = present.get(id / 64)?;
+        if word & (1 << (id % 64)) == 0 {
+            return Some(false);
+        }
+        // The pattern `" text "` (or `" text"` for a prefix) only occurs at token starts, so
+        // without a kind restriction presence is a match.
+        if self.kind.is_none() {
+            return Some(true);
+        }
+        None
+    }
+
+    fn occurs(&self, text: &TokenizedText, present: &[u64]) -> bool {
+        if let Some(known) = self.known_presence(present) {
+            return known;
+        }
+        (0..text.len()).any(|position| self.matches_token(text, position))
     }
 
     fn matches_token(&self, text: &TokenizedText, position: usize) -> bool {
@@ -137,21 +165,58 @@ impl Node {
         }
     }
 
-    fn matches(&self, post: &PreparedPost<'_>) -> bool {
+    /// Whether the node matches; `present` is a [`crate::QuerySet`]'s bitset of the patterns found
+    /// in this post (empty when matching alone).
+    pub(crate) fn matches(&self, post: &PreparedPost<'_>, present: &[u64]) -> bool {
         match self {
-            Node::And(children) => children.iter().all(|child| child.matches(post)),
-            Node::Or(children) => children.iter().any(|child| child.matches(post)),
-            Node::Not(child) => !child.matches(post),
-            Node::Word(pattern) => {
-                (0..post.text.len()).any(|position| pattern.matches_token(&post.text, position))
+            Node::And(children) => children.iter().all(|child| child.matches(post, present)),
+            Node::Or(children) => children.iter().any(|child| child.matches(post, present)),
+            Node::Not(child) => !child.matches(post, present),
+            Node::Word(pattern) => pattern.occurs(&post.text, present),
+            Node::Phrase(words) => {
+                if words
+                    .iter()
+                    .any(|word| word.known_presence(present) == Some(false))
+                {
+                    return false;
+                }
+                first_span(words, &post.text, 0).is_some()
             }
-            Node::Phrase(words) => first_span(words, &post.text, 0).is_some(),
             Node::Near {
                 left,
                 right,
                 distance,
-            } => near_matches(left, right, *distance, &post.text),
+            } => {
+                let absent = |node: &Node| {
+                    node.operand_words()
+                        .iter()
+                        .any(|word| word.known_presence(present) == Some(false))
+                };
+                if absent(left) || absent(right) {
+                    return false;
+                }
+                near_matches(left, right, *distance, &post.text)
+            }
             Node::Field(filter) => field_matches(filter, post),
+        }
+    }
+
+    /// Every word pattern in this node, for a [`crate::QuerySet`] to assign pattern ids.
+    pub(crate) fn for_each_word_mut(&mut self, visit: &mut impl FnMut(&mut WordPattern)) {
+        match self {
+            Node::And(children) | Node::Or(children) => {
+                for child in children {
+                    child.for_each_word_mut(visit);
+                }
+            }
+            Node::Not(child) => child.for_each_word_mut(visit),
+            Node::Word(pattern) => visit(pattern),
+            Node::Phrase(words) => words.iter_mut().for_each(|word| visit(word)),
+            Node::Near { left, right, .. } => {
+                left.for_each_word_mut(visit);
+                right.for_each_word_mut(visit);
+            }
+            Node::Field(_) => {}
         }
     }
 
@@ -219,6 +284,13 @@ fn same_folded(actual: &str, wanted_folded: &str) -> bool {
 /// Labels compare folded, with ` `, `-` and `_` treated alike (`lost luggage` = `lost_luggage`).
 fn same_label(actual: &str, wanted_folded: &str) -> bool {
     let normalize = |c: char| if matches!(c, ' ' | '-') { '_' } else { c };
+    if actual.is_ascii() {
+        return actual.len() == wanted_folded.len()
+            && actual
+                .bytes()
+                .map(|b| normalize(b.to_ascii_lowercase() as char))
+                .eq(wanted_folded.chars().map(normalize));
+    }
     let actual = fold(actual);
     actual.len() == wanted_folded.len()
         && actual
@@ -289,7 +361,7 @@ impl Matcher {
 
     /// Whether an already tokenized post matches.
     pub fn matches_prepared(&self, post: &PreparedPost<'_>) -> bool {
-        self.node.matches(post)
+        self.node.matches(post, &[])
     }
 }
 

@@ -6,6 +6,11 @@
 //! automaton over all those literals scans the post's folded token buffer once
 //! (`" late again delta "`), and only the queries whose literals were seen, plus the queries that
 //! have no required literal (`NOT spam`, `sentiment:negative`), are evaluated in full.
+//!
+//! The automaton holds every word of every query, not only the required ones, and the scan records
+//! which it saw; evaluation then answers most word conditions from that bitset instead of looking
+//! through the tokens again (a hashtag or mention condition whose word is present still checks the
+//! token's kind).
 
 use crate::ast::Query;
 use crate::matcher::{Matcher, Node, PostView, PreparedPost};
@@ -84,12 +89,38 @@ fn selectivity(literals: &[Literal]) -> (usize, usize, bool) {
 pub struct QuerySet {
     names: Vec<String>,
     matchers: Vec<Matcher>,
-    /// `None` when no query has a required literal.
+    /// Every word of every query, as `" word "` / `" prefix"` patterns; `None` when no query has
+    /// words.
     automaton: Option<AhoCorasick>,
-    /// For each automaton pattern, the queries that listed it.
+    pattern_count: usize,
+    /// For each automaton pattern, the queries for which it is a required literal.
     pattern_queries: Vec<Vec<u32>>,
     /// Bitset of the queries that are evaluated on every post (no required literal).
     always: Vec<u64>,
+}
+
+/// Patterns by text, each with an id.
+#[derive(Default)]
+struct PatternTable {
+    ids: HashMap<String, u32>,
+    patterns: Vec<String>,
+}
+
+impl PatternTable {
+    fn id(&mut self, literal: &Literal) -> u32 {
+        let pattern = literal.pattern();
+        if let Some(&id) = self.ids.get(&pattern) {
+            return id;
+        }
+        let id = self.patterns.len() as u32;
+        self.ids.insert(pattern.clone(), id);
+        self.patterns.push(pattern);
+        id
+    }
+}
+
+fn set_bit(bits: &mut [u64], index: usize) {
+    bits[index / 64] |= 1 << (index % 64);
 }
 
 impl QuerySet {
@@ -98,35 +129,37 @@ impl QuerySet {
         let mut names = Vec::with_capacity(queries.len());
         let mut matchers = Vec::with_capacity(queries.len());
         let mut always = vec![0u64; queries.len().div_ceil(64)];
-        let mut pattern_ids: HashMap<String, usize> = HashMap::new();
-        let mut patterns: Vec<String> = Vec::new();
-        let mut pattern_queries: Vec<Vec<u32>> = Vec::new();
+        let mut table = PatternTable::default();
+        let mut required_by_query: Vec<Vec<u32>> = Vec::with_capacity(queries.len());
         for (index, (name, query)) in queries.into_iter().enumerate() {
-            let matcher = query.compile();
-            match required_literals(&matcher.node) {
-                Some(literals) if !literals.is_empty() => {
-                    for literal in literals {
-                        let pattern = literal.pattern();
-                        let id = *pattern_ids.entry(pattern.clone()).or_insert_with(|| {
-                            patterns.push(pattern);
-                            pattern_queries.push(Vec::new());
-                            patterns.len() - 1
-                        });
-                        pattern_queries[id].push(index as u32);
-                    }
-                }
-                _ => always[index / 64] |= 1 << (index % 64),
+            let mut matcher = query.compile();
+            let required = required_literals(&matcher.node).unwrap_or_default();
+            if required.is_empty() {
+                set_bit(&mut always, index);
             }
+            required_by_query.push(required.iter().map(|l| table.id(l)).collect());
+            matcher.node.for_each_word_mut(&mut |word| {
+                word.literal = Some(table.id(&Literal {
+                    text: word.text.clone(),
+                    prefix: word.prefix,
+                }));
+            });
             names.push(name);
             matchers.push(matcher);
+        }
+        let mut pattern_queries = vec![Vec::new(); table.patterns.len()];
+        for (query, ids) in required_by_query.iter().enumerate() {
+            for &id in ids {
+                pattern_queries[id as usize].push(query as u32);
+            }
         }
         for queries in &mut pattern_queries {
             queries.dedup();
         }
-        let automaton = if patterns.is_empty() {
+        let automaton = if table.patterns.is_empty() {
             None
         } else {
-            let kind = if patterns.len() <= 5_000 {
+            let kind = if table.patterns.len() <= 5_000 {
                 AhoCorasickKind::DFA
             } else {
                 AhoCorasickKind::ContiguousNFA
@@ -134,25 +167,26 @@ impl QuerySet {
             AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
                 .kind(Some(kind))
-                .build(&patterns)
+                .build(&table.patterns)
                 .or_else(|_| {
                     AhoCorasick::builder()
                         .match_kind(MatchKind::Standard)
-                        .build(&patterns)
+                        .build(&table.patterns)
                 })
                 .ok()
         };
-        // Should the automaton ever fail to build (it only does past internal size limits), every
-        // query is evaluated in full: slower, never wrong.
+        // Should the automaton ever fail to build (only past internal size limits), every query
+        // is evaluated in full on its own tokens: slower, never wrong.
         if automaton.is_none() {
-            for (index, _) in names.iter().enumerate() {
-                always[index / 64] |= 1 << (index % 64);
+            for index in 0..names.len() {
+                set_bit(&mut always, index);
             }
         }
         QuerySet {
             names,
             matchers,
             automaton,
+            pattern_count: table.patterns.len(),
             pattern_queries,
             always,
         }
@@ -189,14 +223,34 @@ impl QuerySet {
             .collect()
     }
 
-    /// Indices (into the list given to [`QuerySet::new`]) of the queries that match.
-    pub fn matching_indices(&self, post: &PreparedPost<'_>) -> Vec<usize> {
+    /// How many queries the prefilter lets through to full evaluation for this post (a measure
+    /// of how selective the set's queries are; for diagnostics and benchmarks).
+    pub fn candidate_count(&self, post: &PreparedPost<'_>) -> usize {
         let mut candidates = self.always.clone();
         if let Some(automaton) = &self.automaton {
             for found in automaton.find_overlapping_iter(post.text.folded()) {
                 for &query in &self.pattern_queries[found.pattern().as_usize()] {
-                    let query = query as usize;
-                    candidates[query / 64] |= 1 << (query % 64);
+                    set_bit(&mut candidates, query as usize);
+                }
+            }
+        }
+        candidates
+            .iter()
+            .map(|word| word.count_ones() as usize)
+            .sum()
+    }
+
+    /// Indices (into the list given to [`QuerySet::new`]) of the queries that match.
+    pub fn matching_indices(&self, post: &PreparedPost<'_>) -> Vec<usize> {
+        let mut candidates = self.always.clone();
+        let mut present = Vec::new();
+        if let Some(automaton) = &self.automaton {
+            present = vec![0u64; self.pattern_count.div_ceil(64)];
+            for found in automaton.find_overlapping_iter(post.text.folded()) {
+                let pattern = found.pattern().as_usize();
+                set_bit(&mut present, pattern);
+                for &query in &self.pattern_queries[pattern] {
+                    set_bit(&mut candidates, query as usize);
                 }
             }
         }
@@ -207,7 +261,7 @@ impl QuerySet {
                 let bit = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
                 let query = word_index * 64 + bit;
-                if self.matchers[query].matches_prepared(post) {
+                if self.matchers[query].node.matches(post, &present) {
                     matched.push(query);
                 }
             }
