@@ -1,0 +1,422 @@
+//! Batched, idempotent ingest: posts, their analysis and routing, and the connector's cursor, all
+//! in one transaction, with multi-row INSERTs so that large imports stay fast.
+
+use crate::error::{DbContext, Result, StoreError};
+use crate::model::{CursorState, CursorUpdate, IngestItem, IngestOutcome};
+use crate::sql::{
+    clean_text, count_to_i64, from_micros, json_text, to_micros, values_sql, with_pool,
+    with_write_tx,
+};
+use crate::store::{Backend, Store};
+use chrono::Utc;
+use std::collections::HashMap;
+use switchyard_domain::{Analysis, NewPost, PostId, RouteDecision, UNROUTED_QUEUE};
+
+/// Rows per INSERT statement (posts have 19 columns: 9,500 binds, well under both limits).
+const ROWS_PER_STATEMENT: usize = 500;
+
+const POST_COLUMNS: usize = 19;
+const POST_INSERT_HEAD: &str = "INSERT INTO posts (channel, external_id, thread_id, parent_id, \
+     author_handle, author_display_name, author_followers, author_verified, text, language, \
+     created_at, ingested_at, visibility, permalink, likes, shares, replies, views, meta) VALUES ";
+const POST_INSERT_TAIL: &str =
+    " ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, channel, external_id";
+const POST_JSON_COLUMNS: &[usize] = &[18];
+
+const ANALYSIS_COLUMNS: usize = 10;
+const ANALYSIS_INSERT_HEAD: &str = "INSERT INTO post_analysis (post_id, language, sentiment, \
+     compound, complaint, intent, reason, urgency, toxicity, analysis) VALUES ";
+const ANALYSIS_JSON_COLUMNS: &[usize] = &[9];
+
+const ROUTE_COLUMNS: usize = 8;
+const ROUTE_INSERT_HEAD: &str = "INSERT INTO post_routes (post_id, queue, priority, tags, \
+     sla_policy, alerts, matched_rules, routed_at) VALUES ";
+const ROUTE_JSON_COLUMNS: &[usize] = &[3, 5, 6];
+
+/// A post's values, cleaned and converted to what the database stores.
+struct PostRow<'a> {
+    post: &'a NewPost,
+    text: std::borrow::Cow<'a, str>,
+    meta: Option<String>,
+}
+
+/// An analysis row, ready to bind.
+pub(crate) struct AnalysisRow {
+    pub(crate) language: String,
+    pub(crate) sentiment: String,
+    pub(crate) compound: f64,
+    pub(crate) complaint: Option<String>,
+    pub(crate) intent: Option<String>,
+    pub(crate) reason: Option<String>,
+    pub(crate) urgency: Option<String>,
+    pub(crate) toxicity: Option<String>,
+    pub(crate) json: String,
+}
+
+impl AnalysisRow {
+    pub(crate) fn new(analysis: &Analysis) -> Result<AnalysisRow> {
+        let label = |task: &str| {
+            analysis
+                .label(task)
+                .map(|label| clean_text(label).into_owned())
+        };
+        let compound = analysis.sentiment.vader.compound;
+        Ok(AnalysisRow {
+            language: clean_text(&analysis.language).into_owned(),
+            sentiment: clean_text(&analysis.sentiment.label).into_owned(),
+            compound: if compound.is_finite() { compound } else { 0.0 },
+            complaint: label("complaint"),
+            intent: label("intent"),
+            reason: label("reason"),
+            urgency: label("urgency"),
+            toxicity: label("toxicity"),
+            json: json_text(analysis)?,
+        })
+    }
+}
+
+/// A route row, ready to bind.
+pub(crate) struct RouteRow {
+    pub(crate) queue: String,
+    pub(crate) priority: &'static str,
+    pub(crate) tags: String,
+    pub(crate) sla_policy: Option<String>,
+    pub(crate) alerts: String,
+    pub(crate) matched_rules: String,
+}
+
+impl RouteRow {
+    pub(crate) fn new(route: &RouteDecision) -> Result<RouteRow> {
+        let queue = clean_text(route.queue.trim());
+        Ok(RouteRow {
+            // Nothing is ever routed nowhere: an empty queue is the unrouted queue.
+            queue: if queue.is_empty() {
+                UNROUTED_QUEUE.to_string()
+            } else {
+                queue.into_owned()
+            },
+            priority: route.priority.as_str(),
+            tags: json_text(&route.tags)?,
+            sla_policy: route
+                .sla_policy
+                .as_deref()
+                .map(|policy| clean_text(policy).into_owned()),
+            alerts: json_text(&route.alerts)?,
+            matched_rules: json_text(&route.matched_rules)?,
+        })
+    }
+}
+
+/// Why the store refuses an item, or `None` when it is acceptable.
+fn rejection(post: &NewPost) -> Option<String> {
+    if post.external_id.trim().is_empty() {
+        return Some(
+            "the external id is empty; every post needs the id its channel gave it".into(),
+        );
+    }
+    if post.external_id.contains('\0') {
+        return Some("the external id contains a NUL character".into());
+    }
+    None
+}
+
+impl Store {
+    /// Stores a batch of analysed, routed posts and (optionally) the cursor of the connector that
+    /// produced them, in ONE transaction: either everything is stored or nothing is, and the
+    /// cursor never moves past posts that were not stored.
+    ///
+    /// Idempotent on `(channel, external_id)`: posts already stored, and repeats within the batch
+    /// (the first occurrence wins), are reported as duplicates and left untouched. Items the store
+    /// cannot accept (an empty external id) are reported as rejected; the rest are stored.
+    /// Newly stored posts are added to the search index.
+    pub async fn ingest(
+        &self,
+        items: &[IngestItem],
+        cursor: Option<CursorUpdate>,
+    ) -> Result<IngestOutcome> {
+        let mut outcome = IngestOutcome::default();
+        let mut first_seen: HashMap<(&'static str, &str), usize> = HashMap::new();
+        let mut candidates: Vec<usize> = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            if let Some(reason) = rejection(&item.post) {
+                outcome.rejected.push((index, reason));
+                continue;
+            }
+            let key = (item.post.channel.as_str(), item.post.external_id.as_str());
+            if first_seen.contains_key(&key) {
+                outcome.duplicates.push(index);
+                continue;
+            }
+            first_seen.insert(key, index);
+            candidates.push(index);
+        }
+        if candidates.is_empty() && cursor.is_none() {
+            return Ok(outcome);
+        }
+
+        let backend = self.inner.db.backend();
+        let ingested_at = to_micros(Utc::now());
+        let mut post_rows = Vec::with_capacity(candidates.len());
+        for &index in &candidates {
+            let post = &items[index].post;
+            let meta = if post.meta.is_null() {
+                None
+            } else {
+                Some(json_text(&post.meta)?)
+            };
+            post_rows.push((
+                index,
+                PostRow {
+                    post,
+                    text: clean_text(&post.text),
+                    meta,
+                },
+            ));
+        }
+        let mut analysis_rows = HashMap::with_capacity(candidates.len());
+        let mut route_rows = HashMap::with_capacity(candidates.len());
+        for &index in &candidates {
+            analysis_rows.insert(index, AnalysisRow::new(&items[index].analysis)?);
+            route_rows.insert(index, RouteRow::new(&items[index].route)?);
+        }
+
+        let full_post_sql = insert_posts_sql(backend, ROWS_PER_STATEMENT);
+        let full_analysis_sql = insert_analysis_sql(backend, ROWS_PER_STATEMENT);
+        let full_route_sql = insert_routes_sql(backend, ROWS_PER_STATEMENT);
+
+        let mut inserted: Vec<(usize, PostId)> = with_write_tx!(&self.inner.db, |tx| {
+            let mut inserted: Vec<(usize, PostId)> = Vec::with_capacity(candidates.len());
+            for chunk in post_rows.chunks(ROWS_PER_STATEMENT) {
+                let full = chunk.len() == ROWS_PER_STATEMENT;
+                let sql = if full {
+                    full_post_sql.clone()
+                } else {
+                    insert_posts_sql(backend, chunk.len())
+                };
+                let mut query =
+                    sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(sql))
+                        .persistent(full);
+                for (_, row) in chunk {
+                    let post = row.post;
+                    query = query
+                        .bind(post.channel.as_str())
+                        .bind(post.external_id.as_str())
+                        .bind(post.thread_id.as_deref().map(clean_text))
+                        .bind(post.parent_id.as_deref().map(clean_text))
+                        .bind(clean_text(post.author.handle.trim_start_matches('@')))
+                        .bind(post.author.display_name.as_deref().map(clean_text))
+                        .bind(post.author.followers.map(count_to_i64))
+                        .bind(post.author.verified)
+                        .bind(row.text.as_ref())
+                        .bind(post.language.as_deref().map(clean_text))
+                        .bind(to_micros(post.created_at))
+                        .bind(ingested_at)
+                        .bind(post.visibility.as_str())
+                        .bind(post.permalink.as_deref().map(clean_text))
+                        .bind(count_to_i64(post.engagement.likes))
+                        .bind(count_to_i64(post.engagement.shares))
+                        .bind(count_to_i64(post.engagement.replies))
+                        .bind(post.engagement.views.map(count_to_i64))
+                        .bind(row.meta.as_deref());
+                }
+                let returned = query.fetch_all(&mut *tx).await.during("inserting posts")?;
+                for (id, channel, external_id) in returned {
+                    let Some(&index) =
+                        first_seen.get(&(channel_static(&channel), external_id.as_str()))
+                    else {
+                        return Err(StoreError::Corrupt(format!(
+                            "the database returned post ({channel}, {external_id}) that was not in the batch"
+                        )));
+                    };
+                    inserted.push((index, id));
+                }
+            }
+
+            for chunk in inserted.chunks(ROWS_PER_STATEMENT) {
+                let full = chunk.len() == ROWS_PER_STATEMENT;
+                let sql = if full {
+                    full_analysis_sql.clone()
+                } else {
+                    insert_analysis_sql(backend, chunk.len())
+                };
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(full);
+                for (index, id) in chunk {
+                    let row = &analysis_rows[index];
+                    query = query
+                        .bind(*id)
+                        .bind(row.language.as_str())
+                        .bind(row.sentiment.as_str())
+                        .bind(row.compound)
+                        .bind(row.complaint.as_deref())
+                        .bind(row.intent.as_deref())
+                        .bind(row.reason.as_deref())
+                        .bind(row.urgency.as_deref())
+                        .bind(row.toxicity.as_deref())
+                        .bind(row.json.as_str());
+                }
+                query.execute(&mut *tx).await.during("inserting analyses")?;
+            }
+
+            for chunk in inserted.chunks(ROWS_PER_STATEMENT) {
+                let full = chunk.len() == ROWS_PER_STATEMENT;
+                let sql = if full {
+                    full_route_sql.clone()
+                } else {
+                    insert_routes_sql(backend, chunk.len())
+                };
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(full);
+                for (index, id) in chunk {
+                    let row = &route_rows[index];
+                    query = query
+                        .bind(*id)
+                        .bind(row.queue.as_str())
+                        .bind(row.priority)
+                        .bind(row.tags.as_str())
+                        .bind(row.sla_policy.as_deref())
+                        .bind(row.alerts.as_str())
+                        .bind(row.matched_rules.as_str())
+                        .bind(ingested_at);
+                }
+                query.execute(&mut *tx).await.during("inserting routes")?;
+            }
+
+            if let Some(cursor) = &cursor {
+                sqlx::query(
+                    "INSERT INTO connector_cursors (source, cursor, updated_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+                )
+                .bind(clean_text(&cursor.source))
+                .bind(clean_text(&cursor.cursor))
+                .bind(ingested_at)
+                .execute(&mut *tx)
+                .await
+                .during("saving the connector cursor")?;
+            }
+            inserted
+        });
+
+        inserted.sort_unstable();
+        let mut stored = vec![false; items.len()];
+        for &(index, _) in &inserted {
+            stored[index] = true;
+        }
+        for &index in &candidates {
+            if !stored[index] {
+                outcome.duplicates.push(index);
+            }
+        }
+        outcome.duplicates.sort_unstable();
+
+        if !inserted.is_empty() {
+            let docs = inserted
+                .iter()
+                .map(|&(index, id)| {
+                    crate::search::IndexDoc::new(id, &items[index].post, &items[index].analysis)
+                })
+                .collect::<Vec<_>>();
+            if let Err(error) = self.inner.search.add_new(docs) {
+                // The database is the source of truth: the index catches up on the next open.
+                tracing::error!(%error, "indexing newly stored posts failed; they will be indexed on the next start");
+            }
+            self.maybe_commit_index().await;
+        }
+        outcome.inserted = inserted;
+        Ok(outcome)
+    }
+
+    /// The saved cursor of a connector, if it ever saved one.
+    pub async fn get_cursor(&self, source: &str) -> Result<Option<String>> {
+        with_pool!(&self.inner.db, |pool| {
+            sqlx::query_scalar::<_, String>(
+                "SELECT cursor FROM connector_cursors WHERE source = $1",
+            )
+            .bind(source)
+            .fetch_optional(pool)
+            .await
+            .during("reading a connector cursor")
+        })
+    }
+
+    /// Every saved connector cursor with when it last moved (for the connector status view).
+    pub async fn cursors(&self) -> Result<Vec<CursorState>> {
+        let rows: Vec<(String, String, i64)> = with_pool!(&self.inner.db, |pool| {
+            sqlx::query_as(
+                "SELECT source, cursor, updated_at FROM connector_cursors ORDER BY source",
+            )
+            .fetch_all(pool)
+            .await
+            .during("listing connector cursors")
+        })?;
+        rows.into_iter()
+            .map(|(source, cursor, updated_at)| {
+                Ok(CursorState {
+                    source,
+                    cursor,
+                    updated_at: from_micros(updated_at)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Replaces the routing decision of a stored post (e.g. after rules changed and an agent
+    /// re-routed it).
+    pub async fn update_route(&self, post_id: PostId, route: &RouteDecision) -> Result<()> {
+        let row = RouteRow::new(route)?;
+        let backend = self.inner.db.backend();
+        let sql = format!(
+            "UPDATE post_routes SET queue = $1, priority = $2, tags = {}, sla_policy = $4, \
+             alerts = {}, matched_rules = {}, routed_at = $7 WHERE post_id = $8",
+            backend.json_placeholder(3),
+            backend.json_placeholder(5),
+            backend.json_placeholder(6)
+        );
+        let now = to_micros(Utc::now());
+        let updated = with_write_tx!(&self.inner.db, |tx| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(row.queue.as_str())
+                .bind(row.priority)
+                .bind(row.tags.as_str())
+                .bind(row.sla_policy.as_deref())
+                .bind(row.alerts.as_str())
+                .bind(row.matched_rules.as_str())
+                .bind(now)
+                .bind(post_id)
+                .execute(&mut *tx)
+                .await
+                .during("updating a route")?
+                .rows_affected()
+        });
+        if updated == 0 {
+            return Err(StoreError::PostNotFound(post_id));
+        }
+        Ok(())
+    }
+}
+
+/// The `&'static str` of a channel name returned by the database (for map lookups).
+fn channel_static(name: &str) -> &'static str {
+    name.parse::<switchyard_domain::Channel>()
+        .map(|channel| channel.as_str())
+        .unwrap_or("")
+}
+
+fn insert_posts_sql(backend: Backend, rows: usize) -> String {
+    format!(
+        "{POST_INSERT_HEAD}{}{POST_INSERT_TAIL}",
+        values_sql(backend, rows, POST_COLUMNS, POST_JSON_COLUMNS)
+    )
+}
+
+fn insert_analysis_sql(backend: Backend, rows: usize) -> String {
+    format!(
+        "{ANALYSIS_INSERT_HEAD}{}",
+        values_sql(backend, rows, ANALYSIS_COLUMNS, ANALYSIS_JSON_COLUMNS)
+    )
+}
+
+fn insert_routes_sql(backend: Backend, rows: usize) -> String {
+    format!(
+        "{ROUTE_INSERT_HEAD}{}",
+        values_sql(backend, rows, ROUTE_COLUMNS, ROUTE_JSON_COLUMNS)
+    )
+}

@@ -1,0 +1,924 @@
+//! The full-text search index beside the database (tantivy): what is indexed, how listening
+//! queries become tantivy queries, and how the index stays derivable from the database.
+//!
+//! - Text is cut by the query crate's own tokenizer (folded words, `#hashtags`, `@mentions`), so
+//!   a term means exactly what it means to the per-post matcher: no stemming, whole tokens only.
+//!   Each token is indexed by its folded text; hashtags and mentions additionally as `#text` /
+//!   `@text` at the same position, so `delta` finds `#delta` while `#delta` finds only hashtags.
+//! - Terms, phrases, prefixes (`deliver*` → a term-dictionary regex), Boolean operators and every
+//!   field filter translate exactly. `NEAR/n` becomes a sloppy phrase (or an AND) that finds a
+//!   superset; such queries are post-filtered with the query crate's exact [`Matcher`] over the
+//!   posts read back from the database, so results are always exact.
+//! - The commit payload records the highest post id indexed. On open the store indexes every
+//!   post above it, so a crash between the database commit and the index commit loses nothing.
+
+use crate::error::{Result, StoreError};
+use crate::model::StoredPost;
+use crate::sql::to_micros;
+use crate::store::Store;
+use serde::{Deserialize, Serialize};
+use std::ops::Bound;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use switchyard_domain::{Analysis, NewPost, PostId, Visibility};
+use switchyard_query::matcher::PostView;
+use switchyard_query::tokenize::{TokenKind, TokenizedText, fold};
+use switchyard_query::{Expr, FieldFilter, HasFeature, Matcher, PostFlag};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery,
+    TermQuery,
+};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+
+/// Where the search index lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexLocation {
+    /// `<data dir>/index` for SQLite in a directory, RAM otherwise.
+    Default,
+    /// In memory, rebuilt from the database on every open (tests, PostgreSQL).
+    Ram,
+    /// In this directory (created if missing).
+    Dir(PathBuf),
+}
+
+/// The name the text tokenizer is registered under.
+const TOKENIZER_NAME: &str = "switchyard";
+/// Tokens longer than this (bytes) are not indexed; query words this long are post-filtered.
+const MAX_TOKEN_BYTES: usize = 255;
+/// Commit the index once this many documents wait, even if searches do not ask for it.
+const COMMIT_EVERY_DOCS: usize = 50_000;
+/// … or once this much time passed since the last commit.
+const COMMIT_EVERY: Duration = Duration::from_secs(2);
+/// Posts read per database round trip when catching the index up.
+const CATCH_UP_BATCH: usize = 2_000;
+
+/// Tantivy tokenizer that produces exactly the query crate's tokens.
+#[derive(Clone, Default)]
+struct SwitchyardTokenizer {
+    tokens: Vec<Token>,
+}
+
+struct VecTokenStream<'a> {
+    tokens: &'a mut Vec<Token>,
+    next: usize,
+}
+
+impl TokenStream for VecTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        if self.next < self.tokens.len() {
+            self.next += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+impl Tokenizer for SwitchyardTokenizer {
+    type TokenStream<'a> = VecTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream<'a> {
+        self.tokens.clear();
+        let tokenized = TokenizedText::new(text);
+        for (position, token) in tokenized.tokens().iter().enumerate() {
+            let folded = tokenized.text(token);
+            if folded.is_empty() || folded.len() > MAX_TOKEN_BYTES {
+                continue;
+            }
+            self.tokens.push(Token {
+                offset_from: 0,
+                offset_to: 0,
+                position,
+                text: folded.to_string(),
+                position_length: 1,
+            });
+            if token.kind != TokenKind::Word {
+                self.tokens.push(Token {
+                    offset_from: 0,
+                    offset_to: 0,
+                    position,
+                    text: format!("{}{folded}", token.kind.sigil()),
+                    position_length: 1,
+                });
+            }
+        }
+        VecTokenStream {
+            tokens: &mut self.tokens,
+            next: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    id: Field,
+    text: Field,
+    author: Field,
+    channel: Field,
+    lang: Field,
+    sentiment: Field,
+    complaint: Field,
+    intent: Field,
+    reason: Field,
+    urgency: Field,
+    toxicity: Field,
+    flags: Field,
+    followers: Field,
+    created_at: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let text_options = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER_NAME)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        id: builder.add_i64_field("id", INDEXED | FAST | STORED),
+        text: builder.add_text_field("text", text_options),
+        author: builder.add_text_field("author", STRING),
+        channel: builder.add_text_field("channel", STRING),
+        lang: builder.add_text_field("lang", STRING),
+        sentiment: builder.add_text_field("sentiment", STRING),
+        complaint: builder.add_text_field("complaint", STRING),
+        intent: builder.add_text_field("intent", STRING),
+        reason: builder.add_text_field("reason", STRING),
+        urgency: builder.add_text_field("urgency", STRING),
+        toxicity: builder.add_text_field("toxicity", STRING),
+        flags: builder.add_text_field("flags", STRING),
+        followers: builder.add_u64_field("followers", INDEXED | FAST),
+        created_at: builder.add_i64_field("created_at", INDEXED | FAST),
+    };
+    (builder.build(), fields)
+}
+
+/// A label as the index keeps it: folded, with ` ` and `-` written as `_` (the matcher treats
+/// the three alike).
+fn label_key(label: &str) -> String {
+    fold(label)
+        .chars()
+        .map(|c| if matches!(c, ' ' | '-') { '_' } else { c })
+        .collect()
+}
+
+/// What the index needs to know about one post.
+#[derive(Debug, Clone)]
+pub struct IndexDoc {
+    id: PostId,
+    text: String,
+    author: String,
+    channel: &'static str,
+    languages: Vec<String>,
+    labels: [(usize, Option<String>); 6],
+    flags: Vec<&'static str>,
+    followers: Option<u64>,
+    created_at: i64,
+}
+
+impl IndexDoc {
+    /// Builds the index document of a stored post.
+    pub fn new(id: PostId, post: &NewPost, analysis: &Analysis) -> IndexDoc {
+        let tokenized = TokenizedText::new(&post.text);
+        let mut flags = Vec::new();
+        if post.has_link() {
+            flags.push("has:link");
+        }
+        if tokenized.has_kind(TokenKind::Mention) {
+            flags.push("has:mention");
+        }
+        if tokenized.has_kind(TokenKind::Hashtag) {
+            flags.push("has:hashtag");
+        }
+        if post.is_reply() {
+            flags.push("is:reply");
+        }
+        if post.author.verified {
+            flags.push("is:verified");
+        }
+        flags.push(match post.visibility {
+            Visibility::Public => "is:public",
+            Visibility::Private => "is:private",
+        });
+        let language = analysis.language.trim().to_ascii_lowercase();
+        let mut languages = vec![language.clone()];
+        if let Some(base) = language.split(['-', '_']).next()
+            && base != language
+        {
+            languages.push(base.to_string());
+        }
+        let label = |task: &str| analysis.label(task).map(label_key);
+        IndexDoc {
+            id,
+            text: post.text.clone(),
+            author: fold(post.author.handle.trim().trim_start_matches('@')),
+            channel: post.channel.as_str(),
+            languages,
+            labels: [
+                (0, label("sentiment")),
+                (1, label("complaint")),
+                (2, label("intent")),
+                (3, label("reason")),
+                (4, label("urgency")),
+                (5, label("toxicity")),
+            ],
+            flags,
+            followers: post.author.followers,
+            created_at: to_micros(post.created_at),
+        }
+    }
+
+    fn to_document(&self, fields: &Fields) -> TantivyDocument {
+        let mut doc = TantivyDocument::new();
+        doc.add_i64(fields.id, self.id);
+        doc.add_text(fields.text, &self.text);
+        doc.add_text(fields.author, &self.author);
+        doc.add_text(fields.channel, self.channel);
+        for language in &self.languages {
+            doc.add_text(fields.lang, language);
+        }
+        let label_fields = [
+            fields.sentiment,
+            fields.complaint,
+            fields.intent,
+            fields.reason,
+            fields.urgency,
+            fields.toxicity,
+        ];
+        for (slot, label) in &self.labels {
+            if let Some(label) = label {
+                doc.add_text(label_fields[*slot], label);
+            }
+        }
+        for flag in &self.flags {
+            doc.add_text(fields.flags, flag);
+        }
+        if let Some(followers) = self.followers {
+            doc.add_u64(fields.followers, followers);
+        }
+        doc.add_i64(fields.created_at, self.created_at);
+        doc
+    }
+}
+
+/// What the index's last commit covers.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+struct CommitPayload {
+    /// Every post with an id up to this one was indexed.
+    last_indexed_id: PostId,
+}
+
+struct WriterState {
+    writer: IndexWriter<TantivyDocument>,
+    last_commit: Instant,
+}
+
+/// The tantivy index of stored posts. Owned by a [`Store`]; reach it with
+/// [`Store::search_index`].
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    /// `None` when another process holds the index lock (then this process only reads).
+    writer: Option<Mutex<WriterState>>,
+    pending: AtomicUsize,
+    /// Highest id added to the writer (committed or not).
+    highest_added: AtomicI64,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex")
+            .field("writable", &self.writer.is_some())
+            .field("pending", &self.pending.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+fn open_index(location: &IndexLocation, schema: &Schema) -> Result<Index> {
+    match location {
+        IndexLocation::Ram | IndexLocation::Default => Ok(Index::create_in_ram(schema.clone())),
+        IndexLocation::Dir(dir) => {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                path: dir.clone(),
+                source,
+            })?;
+            let open = |dir: &PathBuf| -> tantivy::Result<Index> {
+                let directory = MmapDirectory::open(dir)?;
+                Index::open_or_create(directory, schema.clone())
+            };
+            match open(dir) {
+                Ok(index) => Ok(index),
+                Err(error) => {
+                    // The index is derived data: an unreadable or outdated one is rebuilt.
+                    tracing::warn!(%error, dir = %dir.display(), "search index unusable; rebuilding it from the database");
+                    std::fs::remove_dir_all(dir).map_err(|source| StoreError::DataDir {
+                        path: dir.clone(),
+                        source,
+                    })?;
+                    std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                        path: dir.clone(),
+                        source,
+                    })?;
+                    open(dir).map_err(|error| StoreError::index("creating the index", error))
+                }
+            }
+        }
+    }
+}
+
+impl SearchIndex {
+    /// Opens or creates the index at `location`.
+    pub fn open(location: &IndexLocation) -> Result<SearchIndex> {
+        let (schema, fields) = schema();
+        let index = open_index(location, &schema)?;
+        index.tokenizers().register(
+            TOKENIZER_NAME,
+            TextAnalyzer::from(SwitchyardTokenizer::default()),
+        );
+        let in_ram = !matches!(location, IndexLocation::Dir(_));
+        let threads = if in_ram { 1 } else { 2 };
+        let budget_per_thread = if in_ram { 20_000_000 } else { 60_000_000 };
+        let writer = match index.writer_with_num_threads(threads, threads * budget_per_thread) {
+            Ok(writer) => Some(Mutex::new(WriterState {
+                writer,
+                last_commit: Instant::now(),
+            })),
+            Err(tantivy::TantivyError::LockFailure(..)) => {
+                tracing::warn!(
+                    "another process writes the search index; this one will only read it"
+                );
+                None
+            }
+            Err(error) => return Err(StoreError::index("opening the index writer", error)),
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(if in_ram {
+                ReloadPolicy::Manual
+            } else {
+                ReloadPolicy::OnCommitWithDelay
+            })
+            .try_into()
+            .map_err(|error| StoreError::index("opening the index reader", error))?;
+        let search = SearchIndex {
+            index,
+            reader,
+            fields,
+            writer,
+            pending: AtomicUsize::new(0),
+            highest_added: AtomicI64::new(0),
+        };
+        let committed = search.committed_payload()?.last_indexed_id;
+        search.highest_added.store(committed, Ordering::SeqCst);
+        Ok(search)
+    }
+
+    fn committed_payload(&self) -> Result<CommitPayload> {
+        let metas = self
+            .index
+            .load_metas()
+            .map_err(|error| StoreError::index("reading the index metadata", error))?;
+        Ok(metas
+            .payload
+            .as_deref()
+            .and_then(|payload| serde_json::from_str(payload).ok())
+            .unwrap_or_default())
+    }
+
+    /// The highest post id the last commit covers (0 for a new index).
+    pub fn last_indexed_id(&self) -> Result<PostId> {
+        Ok(self.committed_payload()?.last_indexed_id)
+    }
+
+    /// Whether this process may write the index.
+    pub fn is_writable(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// Documents added but not yet committed.
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::SeqCst)
+    }
+
+    /// Documents searchable now.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn with_writer<T>(
+        &self,
+        action: &'static str,
+        work: impl FnOnce(&mut WriterState) -> tantivy::Result<T>,
+    ) -> Result<Option<T>> {
+        let Some(writer) = &self.writer else {
+            return Ok(None);
+        };
+        let mut state = writer
+            .lock()
+            .map_err(|_| StoreError::index(action, "a previous indexing call panicked"))?;
+        work(&mut state)
+            .map(Some)
+            .map_err(|error| StoreError::index(action, error))
+    }
+
+    /// Adds posts that were just stored for the first time (no older copy to replace).
+    pub(crate) fn add_new(&self, docs: Vec<IndexDoc>) -> Result<()> {
+        let fields = self.fields;
+        let highest = docs.iter().map(|doc| doc.id).max().unwrap_or(0);
+        let count = docs.len();
+        self.with_writer("adding posts", |state| {
+            for doc in &docs {
+                state.writer.add_document(doc.to_document(&fields))?;
+            }
+            Ok(())
+        })?;
+        self.pending.fetch_add(count, Ordering::SeqCst);
+        self.highest_added.fetch_max(highest, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Adds or replaces posts in the index (idempotent: a post indexed twice is found once).
+    /// Call [`SearchIndex::commit`] (or search through the store) to make them searchable.
+    pub fn index_posts(&self, posts: &[StoredPost]) -> Result<()> {
+        let fields = self.fields;
+        let highest = posts.iter().map(|post| post.post.id).max().unwrap_or(0);
+        self.with_writer("indexing posts", |state| {
+            for stored in posts {
+                let doc = IndexDoc::new(stored.post.id, &stored.post.post, &stored.analysis);
+                state
+                    .writer
+                    .delete_term(Term::from_field_i64(fields.id, stored.post.id));
+                state.writer.add_document(doc.to_document(&fields))?;
+            }
+            Ok(())
+        })?;
+        self.pending.fetch_add(posts.len(), Ordering::SeqCst);
+        self.highest_added.fetch_max(highest, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Commits what was added (recording the highest post id covered) and makes it searchable.
+    /// Blocking: call from `spawn_blocking` in async code, or use [`Store::commit_index`].
+    pub fn commit(&self) -> Result<()> {
+        let highest = self.highest_added.load(Ordering::SeqCst);
+        let pending_before = self.pending.load(Ordering::SeqCst);
+        let payload = serde_json::to_string(&CommitPayload {
+            last_indexed_id: highest,
+        })
+        .map_err(|error| StoreError::index("writing the commit payload", error))?;
+        let committed = self.with_writer("committing", |state| {
+            let mut prepared = state.writer.prepare_commit()?;
+            prepared.set_payload(&payload);
+            prepared.commit()?;
+            state.last_commit = Instant::now();
+            Ok(())
+        })?;
+        if committed.is_some() {
+            self.pending.fetch_sub(pending_before, Ordering::SeqCst);
+        }
+        self.reader
+            .reload()
+            .map_err(|error| StoreError::index("reloading the reader", error))
+    }
+
+    fn commit_due(&self) -> bool {
+        let pending = self.pending();
+        if pending == 0 {
+            return false;
+        }
+        if pending >= COMMIT_EVERY_DOCS {
+            return true;
+        }
+        let Some(writer) = &self.writer else {
+            return false;
+        };
+        writer
+            .lock()
+            .map(|state| state.last_commit.elapsed() >= COMMIT_EVERY)
+            .unwrap_or(false)
+    }
+
+    fn term_query(&self, field: Field, text: &str) -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, text),
+            IndexRecordOption::Basic,
+        ))
+    }
+
+    fn text_term(&self, word: &str) -> Term {
+        Term::from_field_text(self.fields.text, word)
+    }
+
+    /// Translates a listening query. Returns the tantivy query and whether it is exact (`false`:
+    /// it finds a superset that must be post-filtered with the matcher).
+    pub(crate) fn translate(&self, expr: &Expr) -> Result<(Box<dyn Query>, bool)> {
+        Ok(match expr {
+            Expr::And(children) => {
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                let mut exact = true;
+                let mut has_positive = false;
+                for child in children {
+                    if let Expr::Not(inner) = child {
+                        let (query, inner_exact) = self.translate(inner)?;
+                        if inner_exact {
+                            clauses.push((Occur::MustNot, exclusion(inner, query)));
+                        } else {
+                            // NOT of a superset would drop true matches: leave it to the matcher.
+                            exact = false;
+                        }
+                        continue;
+                    }
+                    let (query, child_exact) = self.translate(child)?;
+                    exact &= child_exact;
+                    has_positive = true;
+                    clauses.push((Occur::Must, query));
+                }
+                if !has_positive {
+                    clauses.push((Occur::Must, Box::new(AllQuery)));
+                }
+                (Box::new(BooleanQuery::new(clauses)), exact)
+            }
+            Expr::Or(children) => {
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                let mut exact = true;
+                for child in children {
+                    let (query, child_exact) = self.translate(child)?;
+                    exact &= child_exact;
+                    clauses.push((Occur::Should, query));
+                }
+                (Box::new(BooleanQuery::new(clauses)), exact)
+            }
+            Expr::Not(child) => {
+                let (query, child_exact) = self.translate(child)?;
+                if child_exact {
+                    (
+                        Box::new(BooleanQuery::new(vec![
+                            (Occur::Must, Box::new(AllQuery) as Box<dyn Query>),
+                            (Occur::MustNot, exclusion(child, query)),
+                        ])),
+                        true,
+                    )
+                } else {
+                    (Box::new(AllQuery), false)
+                }
+            }
+            Expr::Term(word) => {
+                if word.len() > MAX_TOKEN_BYTES {
+                    (Box::new(AllQuery), false)
+                } else {
+                    (
+                        Box::new(TermQuery::new(
+                            self.text_term(word),
+                            IndexRecordOption::Basic,
+                        )),
+                        true,
+                    )
+                }
+            }
+            Expr::Phrase(words) => {
+                if words.iter().any(|word| word.len() > MAX_TOKEN_BYTES) {
+                    (Box::new(AllQuery), false)
+                } else if words.len() == 1 {
+                    self.translate(&Expr::Term(words[0].clone()))?
+                } else if words.is_empty() {
+                    (Box::new(EmptyQuery), true)
+                } else {
+                    let terms = words.iter().map(|word| self.text_term(word)).collect();
+                    (Box::new(PhraseQuery::new(terms)), true)
+                }
+            }
+            Expr::Prefix(stem) => {
+                if stem.is_empty() || stem == "#" || stem == "@" {
+                    (Box::new(AllQuery), false)
+                } else {
+                    let pattern = format!("{}.*", regex_escape(stem));
+                    let query = RegexQuery::from_pattern(&pattern, self.fields.text)
+                        .map_err(|error| StoreError::index("building a prefix query", error))?;
+                    (Box::new(query), true)
+                }
+            }
+            Expr::Near {
+                left,
+                right,
+                distance,
+            } => {
+                let query: Box<dyn Query> = match (left.as_ref(), right.as_ref()) {
+                    (Expr::Term(a), Expr::Term(b))
+                        if a != b && a.len() <= MAX_TOKEN_BYTES && b.len() <= MAX_TOKEN_BYTES =>
+                    {
+                        // In order with up to n+2 between, or reversed with up to n between:
+                        // a superset of NEAR/n.
+                        let mut phrase =
+                            PhraseQuery::new(vec![self.text_term(a), self.text_term(b)]);
+                        phrase.set_slop(distance.saturating_add(2));
+                        Box::new(phrase)
+                    }
+                    _ => {
+                        let (left_query, _) = self.translate(left)?;
+                        let (right_query, _) = self.translate(right)?;
+                        Box::new(BooleanQuery::new(vec![
+                            (Occur::Must, left_query),
+                            (Occur::Must, right_query),
+                        ]))
+                    }
+                };
+                (query, false)
+            }
+            Expr::Field(filter) => self.translate_field(filter),
+        })
+    }
+
+    fn translate_field(&self, filter: &FieldFilter) -> (Box<dyn Query>, bool) {
+        let fields = &self.fields;
+        match filter {
+            FieldFilter::Author(handle) => (
+                self.term_query(fields.author, &fold(handle.trim_start_matches('@'))),
+                true,
+            ),
+            FieldFilter::Channel(channel) => {
+                (self.term_query(fields.channel, channel.as_str()), true)
+            }
+            FieldFilter::Language(code) => (
+                self.term_query(fields.lang, &code.trim().to_ascii_lowercase()),
+                true,
+            ),
+            FieldFilter::Label { task, label } => {
+                let field = match task {
+                    switchyard_query::LabelTask::Sentiment => fields.sentiment,
+                    switchyard_query::LabelTask::Complaint => fields.complaint,
+                    switchyard_query::LabelTask::Intent => fields.intent,
+                    switchyard_query::LabelTask::Reason => fields.reason,
+                    switchyard_query::LabelTask::Urgency => fields.urgency,
+                    switchyard_query::LabelTask::Toxicity => fields.toxicity,
+                };
+                (self.term_query(field, &label_key(label)), true)
+            }
+            FieldFilter::Followers(range) => {
+                let lower = match range.min {
+                    Some(min) => Bound::Included(Term::from_field_u64(fields.followers, min)),
+                    None => Bound::Unbounded,
+                };
+                let upper = match range.max {
+                    Some(max) => Bound::Included(Term::from_field_u64(fields.followers, max)),
+                    None => Bound::Unbounded,
+                };
+                if matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
+                    // Any known follower count: every value from 0 up.
+                    let lower = Bound::Included(Term::from_field_u64(fields.followers, 0));
+                    return (Box::new(RangeQuery::new(lower, Bound::Unbounded)), true);
+                }
+                (Box::new(RangeQuery::new(lower, upper)), true)
+            }
+            FieldFilter::Has(feature) => {
+                let flag = match feature {
+                    HasFeature::Link => "has:link",
+                    HasFeature::Mention => "has:mention",
+                    HasFeature::Hashtag => "has:hashtag",
+                };
+                (self.term_query(fields.flags, flag), true)
+            }
+            FieldFilter::Is(flag) => {
+                let flag = match flag {
+                    PostFlag::Reply => "is:reply",
+                    PostFlag::Verified => "is:verified",
+                    PostFlag::Public => "is:public",
+                    PostFlag::Private => "is:private",
+                };
+                (self.term_query(fields.flags, flag), true)
+            }
+        }
+    }
+
+    /// Runs a tantivy query: (total hits, the ids of one page, newest id first).
+    fn run_page(
+        &self,
+        query: &dyn Query,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(u64, Vec<PostId>)> {
+        let searcher = self.reader.searcher();
+        let top = TopDocs::with_limit(limit.max(1))
+            .and_offset(offset)
+            .order_by_fast_field::<i64>("id", Order::Desc);
+        let (total, hits) = searcher
+            .search(query, &(Count, top))
+            .map_err(|error| StoreError::index("searching", error))?;
+        let ids = if limit == 0 {
+            Vec::new()
+        } else {
+            hits.into_iter().filter_map(|(id, _)| id).collect()
+        };
+        Ok((total as u64, ids))
+    }
+
+    /// Every id matching a tantivy query, newest first.
+    fn run_all(&self, query: &dyn Query) -> Result<Vec<PostId>> {
+        let searcher = self.reader.searcher();
+        let total = searcher
+            .search(query, &Count)
+            .map_err(|error| StoreError::index("counting", error))?;
+        if total == 0 {
+            return Ok(Vec::new());
+        }
+        let (_, ids) = self.run_page(query, total, 0)?;
+        Ok(ids)
+    }
+}
+
+/// A query fit to be a `MustNot` clause. Tantivy 0.27's exclusion calls `seek_danger` on the
+/// excluded scorer, which trips a debug assertion (and is unsafe) on phrase scorers
+/// (quickwit-oss/tantivy#2811). A union of two copies is excluded instead: unions seek their
+/// children only forward, through the safe default path. Single terms and field filters are
+/// excluded directly.
+fn exclusion(expr: &Expr, query: Box<dyn Query>) -> Box<dyn Query> {
+    if matches!(expr, Expr::Term(_) | Expr::Field(_)) {
+        return query;
+    }
+    let copy = query.box_clone();
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Should, query),
+        (Occur::Should, copy),
+    ]))
+}
+
+/// Escapes a literal for tantivy's term-dictionary regex.
+fn regex_escape(literal: &str) -> String {
+    let mut escaped = String::with_capacity(literal.len() + 4);
+    for c in literal.chars() {
+        if "\\.+*?()|[]{}^$#&-~\"<>@".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// Search results: how many posts match in all, and the ids of the page asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHits {
+    pub total: u64,
+    /// Newest (highest id) first.
+    pub ids: Vec<PostId>,
+}
+
+impl Store {
+    /// Full-text search with a listening query: `(total, ids of the page)`, newest first.
+    /// Results are exact: what tantivy cannot express exactly (`NEAR`) is post-filtered with the
+    /// query crate's matcher. Posts ingested so far are always included (pending index work is
+    /// committed first).
+    pub async fn search(
+        &self,
+        expr: &Expr,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(u64, Vec<PostId>)> {
+        self.commit_index_if_pending().await?;
+        let search = &self.inner.search;
+        let (query, exact) = search.translate(expr)?;
+        if exact {
+            return search.run_page(query.as_ref(), limit, offset);
+        }
+        let candidates = search.run_all(query.as_ref())?;
+        let matcher = Matcher::new(expr);
+        let mut matching = Vec::new();
+        for chunk in candidates.chunks(1_000) {
+            for stored in self.get_posts(chunk).await? {
+                let view = PostView::with_analysis(&stored.post.post, &stored.analysis);
+                if matcher.matches(&view) {
+                    matching.push(stored.post.id);
+                }
+            }
+        }
+        let total = matching.len() as u64;
+        let page = matching.into_iter().skip(offset).take(limit).collect();
+        Ok((total, page))
+    }
+
+    /// Like [`Store::search`], returning [`SearchHits`].
+    pub async fn search_hits(
+        &self,
+        expr: &Expr,
+        limit: usize,
+        offset: usize,
+    ) -> Result<SearchHits> {
+        let (total, ids) = self.search(expr, limit, offset).await?;
+        Ok(SearchHits { total, ids })
+    }
+
+    /// Commits the search index now (makes everything ingested searchable and durable).
+    pub async fn commit_index(&self) -> Result<()> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.inner.search.commit())
+            .await
+            .map_err(|error| StoreError::index("committing", error))?
+    }
+
+    async fn commit_index_if_pending(&self) -> Result<()> {
+        if self.inner.search.pending() > 0 {
+            self.commit_index().await?;
+        }
+        Ok(())
+    }
+
+    /// Commits the index when enough work or time has piled up (called after each ingest).
+    pub(crate) async fn maybe_commit_index(&self) {
+        if self.inner.search.commit_due()
+            && let Err(error) = self.commit_index().await
+        {
+            tracing::error!(%error, "committing the search index failed; it will catch up on the next start");
+        }
+    }
+
+    /// Re-reads posts from the database and replaces their index documents (after a correction).
+    pub(crate) async fn reindex_posts(&self, ids: &[PostId]) -> Result<()> {
+        let posts = self.get_posts(ids).await?;
+        self.inner.search.index_posts(&posts)
+    }
+
+    /// Indexes every stored post above the index's watermark (run on open). The database is the
+    /// source of truth, so the index never misses a post that was committed there.
+    pub async fn catch_up_index(&self) -> Result<u64> {
+        let search = &self.inner.search;
+        if !search.is_writable() {
+            return Ok(0);
+        }
+        let mut after = search.last_indexed_id()?;
+        let mut indexed = 0u64;
+        loop {
+            let batch = self.posts_after(after, None, CATCH_UP_BATCH).await?;
+            let Some(last) = batch.last() else {
+                break;
+            };
+            after = last.post.id;
+            search.index_posts(&batch)?;
+            indexed += batch.len() as u64;
+            if batch.len() < CATCH_UP_BATCH {
+                break;
+            }
+        }
+        if indexed > 0 {
+            tracing::info!(indexed, "search index caught up with the database");
+            self.commit_index().await?;
+        }
+        Ok(indexed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokenizer_indexes_hashtags_both_ways_at_one_position() {
+        let mut tokenizer = SwitchyardTokenizer::default();
+        let mut stream = tokenizer.token_stream("Late again #Delta @amy");
+        let mut seen = Vec::new();
+        while stream.advance() {
+            let token = stream.token();
+            seen.push((token.position, token.text.clone()));
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (0, "late".to_string()),
+                (1, "again".to_string()),
+                (2, "delta".to_string()),
+                (2, "#delta".to_string()),
+                (3, "amy".to_string()),
+                (3, "@amy".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn labels_are_keyed_like_the_matcher_compares_them() {
+        assert_eq!(label_key("Lost Luggage"), "lost_luggage");
+        assert_eq!(label_key("lost-luggage"), "lost_luggage");
+    }
+
+    #[test]
+    fn regex_escape_keeps_literals_literal() {
+        assert_eq!(regex_escape("#a.b"), "\\#a\\.b");
+        assert!(
+            RegexQuery::from_pattern(&format!("{}.*", regex_escape("@a.b-c")), schema().1.text)
+                .is_ok()
+        );
+    }
+}
