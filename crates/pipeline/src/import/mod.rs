@@ -279,7 +279,10 @@ pub fn detect(name: &Path, first_bytes: &[u8]) -> Result<ImportFormat, ImportErr
         .split(|b| *b == b'\n')
         .next()
         .unwrap_or_default();
-    if matches!(extension.as_str(), "csv" | "tsv") || first_line.contains(&b',') {
+    let plain_text_name = matches!(extension.as_str(), "" | "txt" | "dat");
+    if matches!(extension.as_str(), "csv" | "tsv")
+        || (plain_text_name && first_line.contains(&b','))
+    {
         return Ok(ImportFormat::Csv);
     }
     Err(undetected(format!(
