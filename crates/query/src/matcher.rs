@@ -211,7 +211,11 @@ impl Node {
             }
             Node::Not(child) => child.for_each_word_mut(visit),
             Node::Word(pattern) => visit(pattern),
-            Node::Phrase(words) => words.iter_mut().for_each(|word| visit(word)),
+            Node::Phrase(words) => {
+                for word in words {
+                    visit(word);
+                }
+            }
             Node::Near { left, right, .. } => {
                 left.for_each_word_mut(visit);
                 right.for_each_word_mut(visit);
