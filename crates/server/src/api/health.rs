@@ -31,3 +31,21 @@ async fn metrics(State(state): State<AppState>, actor: Actor) -> ApiResult<impl 
         state.metrics.render(),
     ))
 }
+
+pub fn describe(doc: &mut crate::openapi::ApiDoc) {
+    use crate::openapi::Access;
+    doc.op(
+        "get",
+        "/health",
+        "meta",
+        Access::Public,
+        "Whether the server is up (status, version, uptime).",
+    );
+    doc.op(
+        "get",
+        "/metrics",
+        "meta",
+        Access::Read,
+        "Prometheus metrics in the text exposition format.",
+    );
+}

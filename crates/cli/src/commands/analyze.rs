@@ -1,0 +1,213 @@
+//! `switchyard analyze`: JSON lines with a `"text"` field in, the same lines with an added
+//! `"analysis"` object out. Other fields pass through byte for byte.
+//!
+//! Invalid lines are reported on stderr with their line number and skipped; the command then
+//! exits non-zero so scripts notice. Work is split over the available cores in order-preserving
+//! chunks (one core when run under `taskset -c 0`).
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use std::borrow::Cow;
+use std::io::{BufRead, Write};
+use switchyard_analyze::Analyzer;
+
+/// Lines analysed per chunk handed to a worker thread.
+const CHUNK_LINES: usize = 2048;
+
+/// What happened to the input.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AnalyzeSummary {
+    pub analysed: u64,
+    pub rejected: u64,
+}
+
+#[derive(Deserialize)]
+struct Probe<'a> {
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(default)]
+    author: Option<AuthorProbe>,
+    #[serde(default)]
+    followers: Option<u64>,
+    #[serde(default)]
+    analysis: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct AuthorProbe {
+    #[serde(default)]
+    followers: Option<u64>,
+}
+
+/// The analysed form of one input line, or why it was rejected.
+type LineResult = Result<Vec<u8>, String>;
+
+fn analyse_line(analyzer: &Analyzer, line: &str) -> LineResult {
+    let probe: Probe =
+        serde_json::from_str(line).map_err(|error| format!("not a JSON object: {error}"))?;
+    let text = probe
+        .text
+        .ok_or_else(|| "the object has no \"text\" field (a string is required)".to_string())?;
+    let followers = probe
+        .author
+        .and_then(|author| author.followers)
+        .or(probe.followers);
+    let analysis = analyzer.analyze(&text, followers);
+    if probe.analysis.is_some() {
+        // The input already carries an "analysis" key: replace it rather than duplicate it.
+        let mut value: serde_json::Value =
+            serde_json::from_str(line).map_err(|error| format!("not a JSON object: {error}"))?;
+        value["analysis"] = serde_json::to_value(&analysis).map_err(|e| e.to_string())?;
+        return serde_json::to_vec(&value).map_err(|e| e.to_string());
+    }
+    let body = line.trim_end();
+    let open = &body[..body.len() - 1]; // a parsed object always ends with '}'
+    let mut out = Vec::with_capacity(body.len() + 512);
+    out.extend_from_slice(open.trim_end().as_bytes());
+    out.extend_from_slice(b",\"analysis\":");
+    serde_json::to_writer(&mut out, &analysis).map_err(|e| e.to_string())?;
+    out.push(b'}');
+    Ok(out)
+}
+
+/// Reads all of `input`, writes analysed lines to `output`, reports bad lines to `errors`.
+pub fn run(
+    analyzer: &Analyzer,
+    input: impl BufRead,
+    mut output: impl Write,
+    mut errors: impl Write,
+) -> Result<AnalyzeSummary> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mut summary = AnalyzeSummary::default();
+    let mut lines = input.lines();
+    let mut line_number: u64 = 0;
+    loop {
+        // Gather one round: `threads` chunks of up to CHUNK_LINES lines each.
+        let mut round: Vec<(u64, String)> = Vec::with_capacity(threads * CHUNK_LINES);
+        for line in lines.by_ref() {
+            line_number += 1;
+            let line = line.with_context(|| format!("cannot read input line {line_number}"))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            round.push((line_number, line));
+            if round.len() == threads * CHUNK_LINES {
+                break;
+            }
+        }
+        if round.is_empty() {
+            break;
+        }
+        let results: Vec<LineResult> = if threads == 1 || round.len() <= CHUNK_LINES {
+            round
+                .iter()
+                .map(|(_, line)| analyse_line(analyzer, line))
+                .collect()
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = round
+                    .chunks(CHUNK_LINES)
+                    .map(|chunk| {
+                        scope.spawn(move || {
+                            chunk
+                                .iter()
+                                .map(|(_, line)| analyse_line(analyzer, line))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|handle| handle.join().expect("analysis worker panicked"))
+                    .collect()
+            })
+        };
+        for ((number, _), result) in round.iter().zip(results) {
+            match result {
+                Ok(bytes) => {
+                    output.write_all(&bytes)?;
+                    output.write_all(b"\n")?;
+                    summary.analysed += 1;
+                }
+                Err(reason) => {
+                    writeln!(errors, "line {number}: rejected: {reason}")?;
+                    summary.rejected += 1;
+                }
+            }
+        }
+    }
+    output.flush()?;
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analyse(input: &str) -> (String, String, AnalyzeSummary) {
+        let analyzer = Analyzer::new();
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let summary = run(&analyzer, input.as_bytes(), &mut out, &mut err).unwrap();
+        (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+            summary,
+        )
+    }
+
+    #[test]
+    fn adds_analysis_and_keeps_other_fields() {
+        let (out, err, summary) =
+            analyse("{\"id\": 7, \"text\": \"I love this airline :)\", \"x\": [1,2]}\n");
+        assert_eq!(err, "");
+        assert_eq!(summary.analysed, 1);
+        let value: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(value["id"], 7);
+        assert_eq!(value["x"], serde_json::json!([1, 2]));
+        let vader = &value["analysis"]["sentiment"]["vader"];
+        assert!(vader["compound"].as_f64().unwrap() > 0.5, "{vader}");
+        for key in ["neg", "neu", "pos"] {
+            assert!(vader[key].is_number(), "missing {key}");
+        }
+        assert_eq!(value["analysis"]["language"], "en");
+    }
+
+    #[test]
+    fn bad_lines_are_reported_with_numbers_and_the_rest_continue() {
+        let (out, err, summary) = analyse(
+            "{\"text\": \"fine\"}\nnot json\n\n{\"no_text\": 1}\n{\"text\": \"late again\"}\n",
+        );
+        assert_eq!(summary.analysed, 2);
+        assert_eq!(summary.rejected, 2);
+        assert!(err.contains("line 2: rejected: not a JSON object"), "{err}");
+        assert!(
+            err.contains("line 4: rejected: the object has no \"text\""),
+            "{err}"
+        );
+        assert_eq!(out.lines().count(), 2);
+    }
+
+    #[test]
+    fn an_existing_analysis_key_is_replaced_not_duplicated() {
+        let (out, _, _) = analyse("{\"text\": \"ok\", \"analysis\": 1}\n");
+        let value: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert!(value["analysis"].is_object());
+        assert_eq!(out.matches("\"analysis\"").count(), 1);
+    }
+
+    #[test]
+    fn escaped_text_is_unescaped_before_analysis() {
+        let (out, _, _) = analyse("{\"text\": \"great \\\"service\\\" \\u2764\"}\n");
+        let value: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert!(
+            value["analysis"]["sentiment"]["vader"]["compound"]
+                .as_f64()
+                .unwrap()
+                > 0.0
+        );
+    }
+}

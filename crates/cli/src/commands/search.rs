@@ -1,0 +1,47 @@
+//! `switchyard search QUERY`: full-text search over stored posts with the listening-query language.
+
+use anyhow::{Context, Result, bail};
+use switchyard_store::{PostFilter, Store};
+
+pub async fn run(store: &Store, query_text: &str, limit: usize, json: bool) -> Result<()> {
+    let query = match switchyard_query::parse(query_text) {
+        Ok(query) => query,
+        Err(error) => bail!("the query does not parse:\n{error}"),
+    };
+    let hits = store
+        .search_hits(&query.expr, limit, 0)
+        .await
+        .context("searching the index")?;
+    let page = store
+        .list_posts(&PostFilter {
+            ids: Some(hits.ids.clone()),
+            limit: Some(limit.min(PostFilter::MAX_LIMIT as usize) as u32),
+            ..PostFilter::default()
+        })
+        .await
+        .context("reading matching posts")?;
+    let mut by_id: std::collections::HashMap<_, _> =
+        page.items.into_iter().map(|p| (p.post.id, p)).collect();
+    let ordered: Vec<_> = hits.ids.iter().filter_map(|id| by_id.remove(id)).collect();
+    if json {
+        for stored in &ordered {
+            println!("{}", serde_json::to_string(stored)?);
+        }
+        return Ok(());
+    }
+    println!("{} matching posts (showing {})", hits.total, ordered.len());
+    for stored in ordered {
+        let post = &stored.post.post;
+        let text: String = post.text.chars().take(110).collect();
+        println!(
+            "#{:<8} {:<9} @{:<18} {:<8} {:<10} {}",
+            stored.post.id,
+            post.channel.as_str(),
+            post.author.handle.chars().take(18).collect::<String>(),
+            stored.analysis.sentiment.label,
+            stored.route.queue,
+            text.replace('\n', " ")
+        );
+    }
+    Ok(())
+}

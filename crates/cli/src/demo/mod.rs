@@ -1,0 +1,78 @@
+//! `switchyard demo`: the server on the embedded default with a realistic live replay of our own
+//! synthetic traffic — history backfilled on first start, then new posts arriving every moment,
+//! analysed and routed into queues, with an incident that flares up now and then.
+
+pub mod generator;
+
+use crate::commands::serve;
+use crate::config::Config;
+use anyhow::{Context, Result};
+use chrono::Utc;
+use generator::DemoGenerator;
+use std::sync::Arc;
+use std::time::Duration;
+use switchyard_pipeline::Pipeline;
+
+/// Posts per ingest call while backfilling.
+const BACKFILL_BATCH: usize = 2_000;
+
+/// Backfills `count` posts of history (idempotent: the same seed gives the same ids).
+pub async fn backfill(pipeline: &Pipeline, count: usize) -> Result<u64> {
+    let mut generator = DemoGenerator::new(20_261_123);
+    let posts = generator.history(count, 14, Utc::now());
+    let mut new = 0u64;
+    for chunk in posts.chunks(BACKFILL_BATCH) {
+        let outcome = pipeline
+            .ingest(chunk.to_vec(), None)
+            .await
+            .context("ingesting demo history")?;
+        new += outcome.inserted.len() as u64;
+    }
+    Ok(new)
+}
+
+/// Replays live traffic at `rate` posts per second until the task is dropped.
+pub async fn replay(pipeline: Arc<Pipeline>, rate: f64) {
+    let seed = Utc::now().timestamp_micros() as u64;
+    let mut generator = DemoGenerator::live(seed);
+    let interval = Duration::from_secs_f64(1.0 / rate.clamp(0.01, 1_000.0));
+    let mut tick = tokio::time::interval(interval);
+    let mut count: u64 = 0;
+    loop {
+        tick.tick().await;
+        count += 1;
+        // Every ~10 minutes the tracking-page incident flares up for a couple of minutes.
+        let phase = (count as f64 * interval.as_secs_f64()) % 600.0;
+        let incident = if phase < 120.0 { 0.35 } else { 0.02 };
+        let post = generator.next_post(Utc::now(), incident);
+        if let Err(error) = pipeline.ingest(vec![post], None).await {
+            tracing::warn!(%error, "demo replay could not ingest a post");
+        }
+    }
+}
+
+pub async fn run(config: &Config, history: usize, rate: f64) -> Result<()> {
+    let runtime = serve::build(config).await?;
+    let stored = runtime
+        .store
+        .stats()
+        .await
+        .context("counting stored posts")?;
+    if stored.posts == 0 && history > 0 {
+        println!(
+            "demo: backfilling {history} posts of history into {} …",
+            config.data_dir.display()
+        );
+        let started = std::time::Instant::now();
+        let new = backfill(&runtime.pipeline, history).await?;
+        println!(
+            "demo: {new} posts analysed, routed and indexed in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    println!("demo: replaying live traffic at {rate} posts/second");
+    let replay_task = tokio::spawn(replay(runtime.pipeline.clone(), rate));
+    let result = serve::serve(config, runtime).await;
+    replay_task.abort();
+    result
+}
