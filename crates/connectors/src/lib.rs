@@ -6,6 +6,7 @@
 
 pub mod backoff;
 pub mod bluesky;
+pub mod email;
 pub mod error;
 pub mod feed;
 pub mod html;
@@ -20,7 +21,9 @@ pub mod status;
 pub mod webhook;
 
 pub use error::ConnectorError;
-pub use registry::{ConnectorConfig, spawn, validate_all, webhook_configs};
+pub use registry::{
+    AnyReplySender, ConnectorConfig, reply_senders, spawn, validate_all, webhook_configs,
+};
 pub use reply::{DeliveryOutcome, OutgoingReply, ReplySender};
 pub use runner::{PostFilter, accept_all};
 pub use secret::{Secret, SecretError};

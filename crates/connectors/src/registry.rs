@@ -2,15 +2,19 @@
 //! `switchyard.toml`, tagged by `type`) and [`spawn`], which starts the matching task. Adding a
 //! channel = one module + one variant here + its arm in each `match` below.
 
-use crate::bluesky::{BlueskyConfig, run_bluesky};
+use crate::bluesky::{BlueskyConfig, BlueskySender, run_bluesky};
+use crate::email::{ImapConfig, SmtpConfig, SmtpSender, run_imap};
 use crate::error::ConnectorError;
 use crate::feed::{FeedConfig, run_feed};
-use crate::mastodon::{MastodonConfig, run_mastodon};
+use crate::mastodon::{MastodonConfig, MastodonSender, run_mastodon};
+use crate::reply::{DeliveryOutcome, OutgoingReply, ReplySender};
 use crate::runner::PostFilter;
 use crate::sink::PostSink;
+use crate::sink::SentLedger;
 use crate::status::{ConnectorState, StatusRegistry};
 use crate::webhook::WebhookConfig;
 use serde::Deserialize;
+use switchyard_domain::Channel;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -21,6 +25,8 @@ pub enum ConnectorConfig {
     Mastodon(MastodonConfig),
     Bluesky(BlueskyConfig),
     Feed(FeedConfig),
+    Imap(ImapConfig),
+    Smtp(SmtpConfig),
     Webhook(WebhookConfig),
 }
 
@@ -31,6 +37,8 @@ impl ConnectorConfig {
             ConnectorConfig::Mastodon(config) => &config.name,
             ConnectorConfig::Bluesky(config) => &config.name,
             ConnectorConfig::Feed(config) => &config.name,
+            ConnectorConfig::Imap(config) => &config.name,
+            ConnectorConfig::Smtp(config) => &config.name,
             ConnectorConfig::Webhook(config) => &config.name,
         }
     }
@@ -41,6 +49,8 @@ impl ConnectorConfig {
             ConnectorConfig::Mastodon(_) => "mastodon",
             ConnectorConfig::Bluesky(_) => "bluesky",
             ConnectorConfig::Feed(_) => "feed",
+            ConnectorConfig::Imap(_) => "imap",
+            ConnectorConfig::Smtp(_) => "smtp",
             ConnectorConfig::Webhook(_) => "webhook",
         }
     }
@@ -51,7 +61,9 @@ impl ConnectorConfig {
             ConnectorConfig::Mastodon(config) => config.validate(),
             ConnectorConfig::Bluesky(config) => config.validate(),
             ConnectorConfig::Feed(config) => config.validate(),
-            ConnectorConfig::Webhook(_) => Ok(()),
+            ConnectorConfig::Imap(config) => config.validate(),
+            ConnectorConfig::Smtp(config) => config.validate(),
+            ConnectorConfig::Webhook(config) => config.validate(),
         }
     }
 }
@@ -80,6 +92,61 @@ pub fn webhook_configs(configs: &[ConnectorConfig]) -> Vec<WebhookConfig> {
             _ => None,
         })
         .collect()
+}
+
+/// A reply sender of any channel, so the outbox can keep them in one map.
+#[derive(Clone)]
+pub enum AnyReplySender {
+    Mastodon(MastodonSender),
+    Bluesky(BlueskySender),
+    Smtp(SmtpSender),
+}
+
+impl ReplySender for AnyReplySender {
+    fn channel(&self) -> Channel {
+        match self {
+            AnyReplySender::Mastodon(sender) => sender.channel(),
+            AnyReplySender::Bluesky(sender) => sender.channel(),
+            AnyReplySender::Smtp(sender) => sender.channel(),
+        }
+    }
+
+    async fn send(&self, reply: &OutgoingReply) -> DeliveryOutcome {
+        match self {
+            AnyReplySender::Mastodon(sender) => sender.send(reply).await,
+            AnyReplySender::Bluesky(sender) => sender.send(reply).await,
+            AnyReplySender::Smtp(sender) => sender.send(reply).await,
+        }
+    }
+}
+
+/// The reply senders the configuration allows, keyed by connector name: every Mastodon account,
+/// every Bluesky subscription with `identifier` + `app_password`, every SMTP relay. Each records
+/// what it delivered in `ledger` so our own replies are not ingested back.
+pub fn reply_senders(
+    configs: &[ConnectorConfig],
+    ledger: &SentLedger,
+) -> Result<Vec<(String, AnyReplySender)>, ConnectorError> {
+    let mut senders = Vec::new();
+    for config in configs {
+        let sender = match config {
+            ConnectorConfig::Mastodon(config) => AnyReplySender::Mastodon(
+                MastodonSender::new(config.clone())?.with_ledger(ledger.clone()),
+            ),
+            ConnectorConfig::Bluesky(config) if config.app_password.is_some() => {
+                AnyReplySender::Bluesky(BlueskySender::new(config)?.with_ledger(ledger.clone()))
+            }
+            ConnectorConfig::Smtp(config) => {
+                AnyReplySender::Smtp(SmtpSender::new(config)?.with_ledger(ledger.clone()))
+            }
+            ConnectorConfig::Bluesky(_)
+            | ConnectorConfig::Feed(_)
+            | ConnectorConfig::Imap(_)
+            | ConnectorConfig::Webhook(_) => continue,
+        };
+        senders.push((config.name().to_string(), sender));
+    }
+    Ok(senders)
 }
 
 /// Starts a connector's task. It runs until `shutdown` is cancelled, reports into `status`, hands
@@ -111,7 +178,12 @@ pub fn spawn<S: PostSink + Clone>(
             run_feed(config, sink, handle.clone(), shutdown).await;
             handle.set_state(ConnectorState::Stopped);
         }),
-        ConnectorConfig::Webhook(_) => tokio::spawn(async move {
+        ConnectorConfig::Imap(config) => tokio::spawn(async move {
+            handle.set_state(ConnectorState::Running);
+            run_imap(config, sink, handle.clone(), shutdown).await;
+            handle.set_state(ConnectorState::Stopped);
+        }),
+        ConnectorConfig::Smtp(_) | ConnectorConfig::Webhook(_) => tokio::spawn(async move {
             handle.set_state(ConnectorState::Passive);
             shutdown.cancelled().await;
             handle.set_state(ConnectorState::Stopped);

@@ -86,7 +86,7 @@ impl WebhookConfig {
         }
     }
 
-    fn validate(&self) -> Result<(), ConnectorError> {
+    pub(crate) fn validate(&self) -> Result<(), ConnectorError> {
         let fail = |reason: &str| ConnectorError::Config {
             connector: self.name.clone(),
             reason: reason.to_string(),

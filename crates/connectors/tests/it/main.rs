@@ -3,6 +3,7 @@
 
 mod bluesky;
 mod common;
+mod email;
 mod feed;
 mod mastodon;
 
