@@ -291,3 +291,28 @@ impl fmt::Display for CountRange {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON shape is what the store, the API and saved searches exchange; keep it stable.
+    #[test]
+    fn json_shape_is_stable() {
+        let query =
+            crate::parse("delta -refund a NEAR/3 b sentiment:neg followers:>10 channel:x").unwrap();
+        let json = serde_json::to_string(&query.expr).unwrap();
+        assert_eq!(
+            json,
+            r#"{"and":[{"term":"delta"},{"not":{"term":"refund"}},{"near":{"left":{"term":"a"},"right":{"term":"b"},"distance":3}},{"field":{"label":{"task":"sentiment","label":"negative"}}},{"field":{"followers":{"min":11,"max":null}}},{"field":{"channel":"x"}}]}"#
+        );
+        let back: Expr = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, query.expr);
+    }
+
+    #[test]
+    fn has_text_tells_field_only_queries_apart() {
+        assert!(crate::parse("delta lang:en").unwrap().expr.has_text());
+        assert!(!crate::parse("lang:en -is:reply").unwrap().expr.has_text());
+    }
+}

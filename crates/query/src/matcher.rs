@@ -75,7 +75,8 @@ impl WordPattern {
             (None, word)
         };
         WordPattern {
-            text: text.to_string(),
+            // Parsed words are folded already; expressions built by hand or deserialized may not be.
+            text: fold(text),
             kind,
             prefix,
             literal: None,
@@ -87,6 +88,9 @@ impl WordPattern {
     /// be checked (no scan, or a hashtag/mention whose kind the scan cannot see).
     fn known_presence(&self, present: &[u64]) -> Option<bool> {
         let id = self.literal? as usize;
+        if self.text.is_empty() {
+            return None;
+        }
         let word = present.get(id / 64)?;
         if word & (1 << (id % 64)) == 0 {
             return Some(false);
@@ -161,7 +165,7 @@ impl Node {
                 right: Box::new(Node::compile(right)),
                 distance: *distance,
             },
-            Expr::Field(filter) => Node::Field(filter.clone()),
+            Expr::Field(filter) => Node::Field(normalized_filter(filter)),
         }
     }
 
@@ -231,6 +235,22 @@ impl Node {
             Node::Phrase(words) => words,
             _ => &[],
         }
+    }
+}
+
+/// The filter with its strings in the form matching compares against (the parser already produces
+/// that form; expressions built by hand or deserialized may not).
+fn normalized_filter(filter: &FieldFilter) -> FieldFilter {
+    match filter {
+        FieldFilter::Author(handle) => {
+            FieldFilter::Author(fold(handle.trim().trim_start_matches('@')))
+        }
+        FieldFilter::Language(code) => FieldFilter::Language(code.trim().to_ascii_lowercase()),
+        FieldFilter::Label { task, label } => FieldFilter::Label {
+            task: *task,
+            label: fold(label.trim()),
+        },
+        other => other.clone(),
     }
 }
 

@@ -39,6 +39,7 @@ impl Literal {
 /// when the node can match without any particular word (negations, field filters).
 fn required_literals(node: &Node) -> Option<Vec<Literal>> {
     match node {
+        Node::Word(pattern) if pattern.text.is_empty() => None,
         Node::Word(pattern) => Some(vec![Literal {
             text: pattern.text.clone(),
             prefix: pattern.prefix,

@@ -4,7 +4,10 @@
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 use switchyard_domain::{Analysis, Channel, NewPost, SentimentResult, VaderScores};
-use switchyard_query::{Expr, PostView, Query, QuerySet, parse};
+use switchyard_query::{
+    CountRange, Expr, FieldFilter, HasFeature, LabelTask, PostFlag, PostView, Query, QuerySet,
+    parse,
+};
 
 const WORDS: [&str; 12] = [
     "delta", "late", "bag", "refund", "card", "credit", "delayed", "delivery", "wifi", "seat",
@@ -103,6 +106,65 @@ impl Sample {
 fn parsed_queries() -> impl Strategy<Value = Vec<Query>> {
     prop::collection::vec(query_text(), 1..40)
         .prop_map(|texts| texts.iter().filter_map(|t| parse(t).ok()).collect())
+}
+
+/// Any expression, including shapes the parser never produces (empty groups, unfolded or empty
+/// words, NEAR over groups), as a deserialized or hand-built query could hold.
+fn arbitrary_expr() -> impl Strategy<Value = Expr> {
+    let odd_words = vec!["#delta", "@delta", "#late", "Delta", "CAFÉ", "", "#"];
+    let leaf = prop_oneof![
+        word().prop_map(Expr::Term),
+        prop::sample::select(odd_words).prop_map(|w| Expr::Term(w.to_string())),
+        prop::collection::vec(word(), 0..3).prop_map(Expr::Phrase),
+        prop::sample::select(vec!["de", "la", "ca", "#de", "@de", ""])
+            .prop_map(|w| Expr::Prefix(w.to_string())),
+        Just(Expr::Field(FieldFilter::Label {
+            task: LabelTask::Sentiment,
+            label: "Negative".to_string()
+        })),
+        Just(Expr::Field(FieldFilter::Followers(CountRange {
+            min: Some(100),
+            max: None
+        }))),
+        Just(Expr::Field(FieldFilter::Has(HasFeature::Hashtag))),
+        Just(Expr::Field(FieldFilter::Is(PostFlag::Reply))),
+    ];
+    leaf.prop_recursive(4, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Expr::And),
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Expr::Or),
+            inner.clone().prop_map(|e| Expr::Not(Box::new(e))),
+            (inner.clone(), inner, 0u32..4).prop_map(|(left, right, distance)| Expr::Near {
+                left: Box::new(left),
+                right: Box::new(right),
+                distance
+            }),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn query_set_agrees_with_each_matcher_on_arbitrary_expressions(
+        exprs in prop::collection::vec(arbitrary_expr(), 1..30),
+        samples in prop::collection::vec(sample(), 1..10),
+    ) {
+        let named: Vec<(String, Query)> = exprs
+            .into_iter()
+            .enumerate()
+            .map(|(index, expr)| (format!("q{index}"), Query { expr, source: String::new() }))
+            .collect();
+        let set = QuerySet::new(named.clone());
+        for sample in &samples {
+            let view = sample.view();
+            let expected: Vec<&str> = named
+                .iter()
+                .filter(|(_, query)| query.compile().matches(&view))
+                .map(|(name, _)| name.as_str())
+                .collect();
+            prop_assert_eq!(set.matching(&view), expected, "post {:?}", sample.post.text);
+        }
+    }
 }
 
 proptest! {
