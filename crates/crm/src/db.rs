@@ -175,6 +175,36 @@ fn db_error(sql: &str, error: sqlx::Error) -> CrmError {
 }
 
 impl DbPool {
+    /// Connects to `sqlite://PATH` (created if missing, WAL) or `postgres://…`. The store normally
+    /// owns the pool; this serves tools and tests that run the CRM without one.
+    pub async fn connect(url: &str) -> Result<DbPool, CrmError> {
+        use std::str::FromStr;
+        let failed = |error: sqlx::Error| {
+            CrmError::Database(format!(
+                "could not open the database {url:?}: {error}; check the URL and that the server is running"
+            ))
+        };
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(8)
+                .connect(url)
+                .await
+                .map_err(failed)?;
+            return Ok(DbPool::Postgres(pool));
+        }
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+            .map_err(failed)?
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .busy_timeout(std::time::Duration::from_secs(10));
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(failed)?;
+        Ok(DbPool::Sqlite(pool))
+    }
+
     /// Which SQL dialect this pool speaks (for the few statements that differ).
     pub fn is_postgres(&self) -> bool {
         matches!(self, DbPool::Postgres(_))

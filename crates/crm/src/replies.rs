@@ -7,7 +7,7 @@
 //! sender with the reply's idempotency key, and records the outcome. A reply found `sending` after
 //! a restart is retried with the same key, so a sender that honours the key delivers it once.
 
-use crate::access::{Action, Actor, Resource, Role, authorize};
+use crate::access::{Action, Actor, Resource, authorize};
 use crate::audit::{self, Change};
 use crate::cases::{CaseStatus, add_event, load_case_tx};
 use crate::config::ApprovalConfig;
@@ -484,7 +484,8 @@ impl Crm {
         reply_from_row(&row)
     }
 
-    /// Replies waiting for approval on the teams the actor may manage (all for admins).
+    /// Replies waiting for approval that the actor may see: leads their teams' (to approve),
+    /// agents their teams' (to follow), analysts and admins all.
     pub async fn approval_queue(&self, actor: Option<&Actor>) -> CrmResult<Vec<Reply>> {
         let Some(who) = actor else {
             return Err(crate::access::Denied::Unauthenticated.into());
@@ -502,12 +503,9 @@ impl Crm {
         let mut out = Vec::new();
         for row in &rows {
             let team = row.text("team")?;
-            if authorize(Some(who), Action::Manage, Resource::Team(&team)).is_ok() {
+            if authorize(Some(who), Action::Read, Resource::Team(&team)).is_ok() {
                 out.push(reply_from_row(row)?);
             }
-        }
-        if out.is_empty() && who.role == Role::Agent {
-            authorize(actor, Action::Manage, Resource::Team(""))?;
         }
         Ok(out)
     }

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod crm;
 pub mod error;
 pub mod metrics;
 pub mod web;
@@ -26,6 +27,8 @@ pub use error::{ApiError, ApiResult, ErrorCode};
 pub struct AppState {
     /// Who is asking: turns credentials into an [`Actor`].
     pub auth: Arc<dyn Authenticator>,
+    /// The social CRM; its routes are served when set (see [`crm::router`]).
+    pub crm: Option<switchyard_crm::Crm>,
     /// Renders Prometheus metrics for `/metrics`.
     pub metrics: metrics::Metrics,
     /// When this server started (reported by `/health`).
@@ -38,6 +41,7 @@ impl AppState {
     pub fn new(auth: Arc<dyn Authenticator>) -> Self {
         AppState {
             auth,
+            crm: None,
             metrics: metrics::Metrics::global(),
             started_at: Instant::now(),
             max_body_bytes: 16 * 1024 * 1024,
@@ -48,8 +52,16 @@ impl AppState {
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
     let max_body = state.max_body_bytes;
+    let crm_routes = match &state.crm {
+        Some(crm) => crm::router(crm::CrmHttp {
+            crm: crm.clone(),
+            auth: Some(state.auth.clone()),
+        }),
+        None => Router::new(),
+    };
     Router::new()
         .merge(api::routes())
+        .merge(crm_routes)
         .merge(web::routes())
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(max_body))
