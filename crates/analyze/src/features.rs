@@ -56,7 +56,7 @@ pub struct Token {
     pub kind: TokenKind,
     pub negated: bool,
     pub all_caps: bool,
-    hash: u64,
+    pub(crate) hash: u64,
 }
 
 /// Where a feature came from, so an explanation can name it without storing strings.
@@ -135,7 +135,7 @@ pub struct Features {
     pub items: Vec<Feature>,
 }
 
-const SEED_WORD: u64 = 0x9E37_79B9_7F4A_7C15;
+pub(crate) const SEED_WORD: u64 = 0x9E37_79B9_7F4A_7C15;
 const SEED_NEGATED: u64 = 0xC2B2_AE3D_27D4_EB4F;
 const SEED_BIGRAM: u64 = 0x1656_67B1_9E37_79F9;
 const SEED_DENSE: u64 = 0x27D4_EB2F_1656_67C5;
@@ -286,7 +286,7 @@ impl Features {
                 continue;
             }
             // Emoticons.
-            if !c.is_alphanumeric() || c == 'x' || c == 'X' {
+            if matches!(c, ':' | ';' | '=' | '<' | 'x' | 'X' | '^' | '-') {
                 let found = EMOTICONS
                     .iter()
                     .filter(|e| starts_with_ignore_case(rest, e))

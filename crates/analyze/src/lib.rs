@@ -18,7 +18,7 @@ pub use error::AnalyzeError;
 pub use tasks::{Correction, EvalReport, EvalRow, TrainReport, eval_all, train_all};
 
 use crate::features::Features;
-use crate::model::LinearModel;
+use crate::model::{LinearModel, ModelHeader, ModelSet};
 use crate::rules::UrgencyContext;
 use crate::tasks::Task;
 use std::cell::RefCell;
@@ -46,21 +46,19 @@ const SHIPPED: [(Task, &[u8]); 5] = [
     ),
 ];
 
-/// The five trained models, in `Task::ALL` order.
+/// The five trained models, in `Task::ALL` order, interleaved into one [`ModelSet`].
 #[derive(Debug)]
 struct Models {
-    sentiment: LinearModel,
-    complaint: LinearModel,
-    intent: LinearModel,
-    reason: LinearModel,
-    toxicity: LinearModel,
+    headers: Vec<ModelHeader>,
+    set: ModelSet,
 }
 
 impl Models {
     fn from_files(
         mut read: impl FnMut(Task) -> Result<Vec<u8>, AnalyzeError>,
     ) -> Result<Models, AnalyzeError> {
-        let mut load = |task: Task| -> Result<LinearModel, AnalyzeError> {
+        let mut models = Vec::with_capacity(Task::ALL.len());
+        for task in Task::ALL {
             let bytes = read(task)?;
             let model = LinearModel::from_bytes(task.file_name(), &bytes)?;
             let expected: Vec<String> = task.classes().iter().map(|c| c.to_string()).collect();
@@ -73,14 +71,11 @@ impl Models {
                     ),
                 });
             }
-            Ok(model)
-        };
+            models.push(model);
+        }
         Ok(Models {
-            sentiment: load(Task::Sentiment)?,
-            complaint: load(Task::Complaint)?,
-            intent: load(Task::Intent)?,
-            reason: load(Task::Reason)?,
-            toxicity: load(Task::Toxicity)?,
+            set: ModelSet::new(&models)?,
+            headers: models.into_iter().map(|m| m.header).collect(),
         })
     }
 }
@@ -161,16 +156,20 @@ impl Analyzer {
 
     /// `name@version` of every model and rule set this analyser uses.
     pub fn model_versions(&self) -> Vec<String> {
-        let m = &self.models;
-        vec![
-            m.sentiment.id(),
-            m.complaint.id(),
-            m.intent.id(),
-            m.reason.id(),
-            m.toxicity.id(),
-            rules::URGENCY_MODEL.to_string(),
-            rules::INTENT_RULES.to_string(),
-        ]
+        let mut versions: Vec<String> = self
+            .models
+            .headers
+            .iter()
+            .map(|h| format!("{}@{}", h.name, h.version))
+            .collect();
+        versions.push(rules::URGENCY_MODEL.to_string());
+        versions.push(rules::INTENT_RULES.to_string());
+        versions
+    }
+
+    /// The headers (name, version, classes, training, licence) of the trained models.
+    pub fn model_headers(&self) -> &[ModelHeader] {
+        &self.models.headers
     }
 
     /// Everything the analysis layer says about one post. `author_followers` feeds the urgency
@@ -195,26 +194,35 @@ impl Analyzer {
         vader: VaderScores,
         author_followers: Option<u64>,
     ) -> Analysis {
-        let m = &self.models;
-        let sentiment = m.sentiment.predict(features);
-        let complaint = m.complaint.predict(features);
+        let mut predictions = self.models.set.predict_all(features).into_iter();
+        let mut next = || {
+            predictions.next().unwrap_or_else(|| Prediction {
+                label: String::new(),
+                confidence: 0.0,
+                model: String::new(),
+                explain: Vec::new(),
+            })
+        };
+        let (sentiment, complaint, intent_model, reason_model, toxicity) =
+            (next(), next(), next(), next(), next());
         let complaint_probability = if complaint.label == "complaint" {
             complaint.confidence
         } else {
             1.0 - complaint.confidence
         };
         let negative = sentiment.label == "negative";
-        let intent = self.intent(features, complaint_probability);
-        let reason = (complaint_probability >= 0.5 || negative).then(|| m.reason.predict(features));
+        let matches = rules::match_all(features);
+        let intent = intent_with_rules(intent_model, &matches, complaint_probability);
+        let reason = (complaint_probability >= 0.5 || negative).then_some(reason_model);
         let urgency = rules::assess_urgency(
             features,
+            &matches,
             &UrgencyContext {
                 author_followers,
                 complaint_probability,
                 negative,
             },
         );
-        let toxicity = m.toxicity.predict(features);
         Analysis {
             language: "und".to_string(),
             language_confidence: 0.0,
@@ -232,32 +240,39 @@ impl Analyzer {
             toxicity: Some(toxicity),
         }
     }
+}
 
-    /// The intent model, with the suggestion and purchase-lead phrase rules on top: a rule wins
-    /// unless the model is sure the post is a complaint (p ≥ 0.7).
-    fn intent(&self, features: &Features, complaint_probability: f32) -> Prediction {
-        let model = self.models.intent.predict(features);
-        let sure_complaint = model.label == "complaint" && model.confidence >= 0.7;
-        if sure_complaint || complaint_probability >= 0.8 {
-            return model;
-        }
-        for (group, label) in [(&rules::SUGGESTION, "suggestion"), (&rules::LEAD, "lead")] {
-            if let Some(phrase) = rules::find_phrase(features, group) {
-                let mut explain = vec![Contribution {
-                    feature: format!("{}: \"{phrase}\"", group.name),
-                    weight: group.weight,
-                }];
-                explain.extend(model.explain.into_iter().take(2));
-                return Prediction {
-                    label: label.to_string(),
-                    confidence: RULE_CONFIDENCE,
-                    model: format!("{}+{}", model.model, rules::INTENT_RULES),
-                    explain,
-                };
-            }
-        }
-        model
+/// The intent model, with the suggestion and purchase-lead phrase rules on top: a rule wins
+/// unless the model is sure the post is a complaint (p ≥ 0.7).
+fn intent_with_rules(
+    model: Prediction,
+    matches: &[Option<&'static str>; 8],
+    complaint_probability: f32,
+) -> Prediction {
+    let sure_complaint = model.label == "complaint" && model.confidence >= 0.7;
+    if sure_complaint || complaint_probability >= 0.8 {
+        return model;
     }
+    for (group, label) in [
+        (rules::SUGGESTION_GROUP, "suggestion"),
+        (rules::LEAD_GROUP, "lead"),
+    ] {
+        if let Some(phrase) = matches[group] {
+            let group = rules::ALL_GROUPS[group];
+            let mut explain = vec![Contribution {
+                feature: format!("{}: \"{phrase}\"", group.name),
+                weight: group.weight,
+            }];
+            explain.extend(model.explain.into_iter().take(2));
+            return Prediction {
+                label: label.to_string(),
+                confidence: RULE_CONFIDENCE,
+                model: format!("{}+{}", model.model, rules::INTENT_RULES),
+                explain,
+            };
+        }
+    }
+    model
 }
 
 /// The confidence reported for an intent set by a phrase rule (no labelled data to calibrate it).
@@ -279,17 +294,13 @@ mod tests {
         let analyzer = Analyzer::try_new().expect("shipped models load");
         // Debug builds are slow; the release figure is in docs/performance.md.
         assert!(started.elapsed().as_secs() < 5);
-        for (task, model) in Task::ALL.iter().zip([
-            &analyzer.models.sentiment,
-            &analyzer.models.complaint,
-            &analyzer.models.intent,
-            &analyzer.models.reason,
-            &analyzer.models.toxicity,
-        ]) {
-            assert_eq!(model.header.task, task.name());
-            assert_eq!(model.classes(), task.classes().len());
-            assert!(model.header.temperature > 0.0);
-            assert!(model.id().contains(tasks::MODEL_VERSION));
+        assert_eq!(analyzer.model_headers().len(), Task::ALL.len());
+        for (task, header) in Task::ALL.iter().zip(analyzer.model_headers()) {
+            assert_eq!(header.task, task.name());
+            assert_eq!(header.classes.len(), task.classes().len());
+            assert!(header.temperature > 0.0);
+            assert_eq!(header.version, tasks::MODEL_VERSION);
+            assert!(!header.licence.is_empty() && !header.training.is_empty());
         }
         assert_eq!(analyzer.model_versions().len(), 7);
     }

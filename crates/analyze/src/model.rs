@@ -47,6 +47,7 @@ pub struct LinearModel {
     pub header: ModelHeader,
     weights: Vec<f32>,
     mask: u64,
+    id: String,
 }
 
 /// Scores of every class for one post, and the explanation for the chosen one.
@@ -80,10 +81,12 @@ impl LinearModel {
             });
         }
         let mask = (1u64 << header.hash_bits) - 1;
+        let id = format!("{}@{}", header.name, header.version);
         Ok(LinearModel {
             header,
             weights,
             mask,
+            id,
         })
     }
 
@@ -93,8 +96,8 @@ impl LinearModel {
     }
 
     /// `name@version`, as results report it.
-    pub fn id(&self) -> String {
-        format!("{}@{}", self.header.name, self.header.version)
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     /// The bucket a hash falls in.
@@ -151,7 +154,7 @@ impl LinearModel {
         Prediction {
             label: self.header.classes[scored.best].clone(),
             confidence: scored.probability,
-            model: self.id(),
+            model: self.id.clone(),
             explain: self.explain(features, scored.best),
         }
     }
@@ -159,41 +162,16 @@ impl LinearModel {
     /// The features that pushed `class` up most, relative to the other classes' mean.
     pub fn explain(&self, features: &Features, class: usize) -> Vec<Contribution> {
         let classes = self.classes();
-        let mut top: [(f32, usize); EXPLAIN_TOP] = [(0.0, usize::MAX); EXPLAIN_TOP];
+        let mut top = EMPTY_TOP;
         for (index, feature) in features.items.iter().enumerate() {
             if feature.origin == Origin::Dense(Dense::Bias) {
                 continue;
             }
             let row = self.bucket(feature.hash) * classes;
-            let weights = &self.weights[row..row + classes];
-            let others = (weights.iter().sum::<f32>() - weights[class]) / (classes - 1) as f32;
-            let push = (weights[class] - others) * feature.value;
-            if push <= top[EXPLAIN_TOP - 1].0 {
-                continue;
-            }
-            let mut at = EXPLAIN_TOP - 1;
-            while at > 0 && top[at - 1].0 < push {
-                top[at] = top[at - 1];
-                at -= 1;
-            }
-            top[at] = (push, index);
+            let push = push_towards(&self.weights[row..row + classes], class) * feature.value;
+            insert_top(&mut top, push, index);
         }
-        let mut explain: Vec<Contribution> = Vec::with_capacity(EXPLAIN_TOP);
-        for (push, index) in top {
-            if index == usize::MAX {
-                break;
-            }
-            let name = features.name(features.items[index].origin);
-            if let Some(existing) = explain.iter_mut().find(|c| c.feature == name) {
-                existing.weight += push;
-                continue;
-            }
-            explain.push(Contribution {
-                feature: name,
-                weight: (push * 1000.0).round() / 1000.0,
-            });
-        }
-        explain
+        contributions(features, &top)
     }
 
     /// The model as file bytes (deterministic: same weights, same bytes).
@@ -283,6 +261,158 @@ impl LinearModel {
             return Err(bad(format!("{} trailing bytes", bytes.len() - reader.at)));
         }
         LinearModel::from_parts(header, weights)
+    }
+}
+
+/// The best few (push, feature index) pairs seen so far, strongest first.
+type Top = [(f32, usize); EXPLAIN_TOP];
+const EMPTY_TOP: Top = [(0.0, usize::MAX); EXPLAIN_TOP];
+
+/// How much a feature's weights favour `class` over the mean of the other classes.
+#[inline]
+fn push_towards(weights: &[f32], class: usize) -> f32 {
+    let others = (weights.iter().sum::<f32>() - weights[class]) / (weights.len() - 1) as f32;
+    weights[class] - others
+}
+
+#[inline]
+fn insert_top(top: &mut Top, push: f32, index: usize) {
+    if push <= top[EXPLAIN_TOP - 1].0 {
+        return;
+    }
+    let mut at = EXPLAIN_TOP - 1;
+    while at > 0 && top[at - 1].0 < push {
+        top[at] = top[at - 1];
+        at -= 1;
+    }
+    top[at] = (push, index);
+}
+
+/// Named contributions from the best pairs (features with the same name merged).
+fn contributions(features: &Features, top: &Top) -> Vec<Contribution> {
+    let mut explain: Vec<Contribution> = Vec::with_capacity(EXPLAIN_TOP);
+    for (push, index) in top {
+        if *index == usize::MAX {
+            break;
+        }
+        let name = features.name(features.items[*index].origin);
+        let push = (push * 1000.0).round() / 1000.0;
+        if let Some(existing) = explain.iter_mut().find(|c| c.feature == name) {
+            existing.weight += push;
+            continue;
+        }
+        explain.push(Contribution {
+            feature: name,
+            weight: push,
+        });
+    }
+    explain
+}
+
+/// Several models over the same features, their weights interleaved bucket by bucket so that
+/// one feature costs one memory access for all of them (instead of one per model).
+#[derive(Debug, Clone)]
+pub struct ModelSet {
+    ids: Vec<String>,
+    labels: Vec<Vec<String>>,
+    temperatures: Vec<f32>,
+    offsets: Vec<usize>,
+    stride: usize,
+    mask: u64,
+    table: Vec<f32>,
+}
+
+/// The most classes a [`ModelSet`] holds in total.
+pub const MAX_SET_CLASSES: usize = 64;
+
+impl ModelSet {
+    /// Interleaves `models` (each keeps its own bucket count: a smaller model's row is repeated).
+    pub fn new(models: &[LinearModel]) -> Result<ModelSet, AnalyzeError> {
+        let stride: usize = models.iter().map(LinearModel::classes).sum();
+        if models.is_empty() || stride > MAX_SET_CLASSES {
+            return Err(AnalyzeError::BadModel {
+                model: "model set".into(),
+                problem: format!(
+                    "{} models with {stride} classes in total; a set holds 1..{MAX_SET_CLASSES} classes",
+                    models.len()
+                ),
+            });
+        }
+        let bits = models.iter().map(|m| m.header.hash_bits).max().unwrap_or(8);
+        let dim = 1usize << bits;
+        let mut table = vec![0f32; dim * stride];
+        let mut offsets = Vec::with_capacity(models.len());
+        let mut offset = 0;
+        for model in models {
+            offsets.push(offset);
+            offset += model.classes();
+        }
+        for (bucket, row) in table.chunks_exact_mut(stride).enumerate() {
+            for (model, offset) in models.iter().zip(&offsets) {
+                let classes = model.classes();
+                let source = model.bucket(bucket as u64) * classes;
+                row[*offset..*offset + classes]
+                    .copy_from_slice(&model.weights[source..source + classes]);
+            }
+        }
+        Ok(ModelSet {
+            ids: models.iter().map(|m| m.id.clone()).collect(),
+            labels: models.iter().map(|m| m.header.classes.clone()).collect(),
+            temperatures: models.iter().map(|m| m.header.temperature).collect(),
+            offsets,
+            stride,
+            mask: (dim - 1) as u64,
+            table,
+        })
+    }
+
+    /// Every model's prediction (in the order given to [`ModelSet::new`]), the same as each
+    /// model's [`LinearModel::predict`], in two passes over the features.
+    pub fn predict_all(&self, features: &Features) -> Vec<Prediction> {
+        let stride = self.stride;
+        let mut scores = [0f32; MAX_SET_CLASSES];
+        for feature in &features.items {
+            let row = (feature.hash & self.mask) as usize * stride;
+            let weights = &self.table[row..row + stride];
+            for (score, weight) in scores[..stride].iter_mut().zip(weights) {
+                *score += weight * feature.value;
+            }
+        }
+        let models = self.offsets.len();
+        let mut best = vec![(0usize, 0f32); models];
+        for m in 0..models {
+            let classes = self.labels[m].len();
+            let probabilities = &mut scores[self.offsets[m]..self.offsets[m] + classes];
+            softmax_in_place(probabilities, self.temperatures[m]);
+            let mut winner = 0;
+            for (i, p) in probabilities.iter().enumerate() {
+                if *p > probabilities[winner] {
+                    winner = i;
+                }
+            }
+            best[m] = (winner, probabilities[winner]);
+        }
+        let mut tops = vec![EMPTY_TOP; models];
+        for (index, feature) in features.items.iter().enumerate() {
+            if feature.origin == Origin::Dense(Dense::Bias) {
+                continue;
+            }
+            let row = (feature.hash & self.mask) as usize * stride;
+            for m in 0..models {
+                let start = row + self.offsets[m];
+                let weights = &self.table[start..start + self.labels[m].len()];
+                let push = push_towards(weights, best[m].0) * feature.value;
+                insert_top(&mut tops[m], push, index);
+            }
+        }
+        (0..models)
+            .map(|m| Prediction {
+                label: self.labels[m][best[m].0].clone(),
+                confidence: best[m].1,
+                model: self.ids[m].clone(),
+                explain: contributions(features, &tops[m]),
+            })
+            .collect()
     }
 }
 
@@ -385,5 +515,14 @@ mod tests {
         assert!(prediction.confidence > 0.9);
         assert_eq!(prediction.explain[0].feature, "terrible");
         assert_eq!(prediction.model, "test-lr@1");
+        let mut second_header = header(10);
+        second_header.classes.push("c".into());
+        let mut second_weights = vec![0f32; 3 << 10];
+        second_weights[model.bucket(features.items[2].hash) % 1024 * 3 + 2] = 1.0;
+        let second = LinearModel::from_parts(second_header, second_weights).unwrap();
+        let set = ModelSet::new(&[model.clone(), second.clone()]).unwrap();
+        let both = set.predict_all(&features);
+        assert_eq!(both[0], model.predict(&features));
+        assert_eq!(both[1], second.predict(&features));
     }
 }

@@ -2,7 +2,9 @@
 //! author reach) and the two intents no labelled data exists for (suggestion, purchase lead).
 //! Phrases match whole normalised tokens (`features::Features`), so "sue" never fires on "issue".
 
-use crate::features::{Features, TokenKind};
+use crate::features::{Features, SEED_WORD, TokenKind, hash_bytes};
+use rustc_hash::FxHashMap;
+use std::sync::LazyLock;
 use switchyard_domain::{Contribution, Prediction};
 
 /// Version of the urgency rules, reported as the model of every urgency result.
@@ -225,31 +227,80 @@ pub const LEAD: RuleGroup = RuleGroup {
     ],
 };
 
-/// The first phrase of `group` found in the post's tokens, if any.
-pub fn find_phrase(features: &Features, group: &RuleGroup) -> Option<&'static str> {
-    let count = features.tokens.len();
-    for phrase in group.phrases {
-        let mut words = phrase.split(' ');
-        let Some(first) = words.next() else {
+/// Every rule group, in the order [`match_all`] reports them: the urgency groups, then
+/// suggestion, then lead.
+pub const ALL_GROUPS: [&RuleGroup; 8] = [
+    &URGENCY_RULES[0],
+    &URGENCY_RULES[1],
+    &URGENCY_RULES[2],
+    &URGENCY_RULES[3],
+    &URGENCY_RULES[4],
+    &URGENCY_RULES[5],
+    &SUGGESTION,
+    &LEAD,
+];
+/// Index of [`SUGGESTION`] in [`ALL_GROUPS`].
+pub const SUGGESTION_GROUP: usize = 6;
+/// Index of [`LEAD`] in [`ALL_GROUPS`].
+pub const LEAD_GROUP: usize = 7;
+
+/// One phrase, by the hashes of its words after the first.
+#[derive(Debug)]
+struct Entry {
+    group: usize,
+    rest: Vec<u64>,
+    phrase: &'static str,
+}
+
+/// Phrases indexed by the hash of their first word, so matching costs one lookup per token.
+static INDEX: LazyLock<FxHashMap<u64, Vec<Entry>>> = LazyLock::new(|| {
+    let mut index: FxHashMap<u64, Vec<Entry>> = FxHashMap::default();
+    for (group, rules) in ALL_GROUPS.iter().enumerate() {
+        for phrase in rules.phrases {
+            let mut words = phrase
+                .split(' ')
+                .map(|w| hash_bytes(SEED_WORD, w.as_bytes()));
+            let Some(first) = words.next() else {
+                continue;
+            };
+            index.entry(first).or_default().push(Entry {
+                group,
+                rest: words.collect(),
+                phrase,
+            });
+        }
+    }
+    index
+});
+
+/// For every group of [`ALL_GROUPS`], the first of its phrases found in the post (in token
+/// order), if any.
+pub fn match_all(features: &Features) -> [Option<&'static str>; 8] {
+    let mut found = [None; 8];
+    let tokens = &features.tokens;
+    for (start, token) in tokens.iter().enumerate() {
+        let Some(entries) = INDEX.get(&token.hash) else {
             continue;
         };
-        for start in 0..count {
-            if features.token_text(start) != first {
+        for entry in entries {
+            if found[entry.group].is_some() {
                 continue;
             }
-            let mut matched = true;
-            for (at, word) in (start + 1..).zip(phrase.split(' ').skip(1)) {
-                if at >= count || features.token_text(at) != word {
-                    matched = false;
-                    break;
-                }
-            }
+            let following = &tokens[start + 1..];
+            let matched = following.len() >= entry.rest.len()
+                && entry.rest.iter().zip(following).all(|(h, t)| *h == t.hash);
             if matched {
-                return Some(phrase);
+                found[entry.group] = Some(entry.phrase);
             }
         }
     }
-    None
+    found
+}
+
+/// The first phrase of `group` (one of [`ALL_GROUPS`]) found in the post's tokens, if any.
+pub fn find_phrase(features: &Features, group: &RuleGroup) -> Option<&'static str> {
+    let index = ALL_GROUPS.iter().position(|g| g.name == group.name)?;
+    match_all(features)[index]
 }
 
 /// What the urgency rules need besides the text.
@@ -266,11 +317,15 @@ pub struct UrgencyContext {
 /// explanation. The confidence is the distance of the score from the nearest threshold squashed
 /// into 0.5…1: a rule margin, not a probability learned from data (there is no labelled urgency
 /// data).
-pub fn assess_urgency(features: &Features, context: &UrgencyContext) -> Prediction {
+pub fn assess_urgency(
+    features: &Features,
+    matches: &[Option<&'static str>; 8],
+    context: &UrgencyContext,
+) -> Prediction {
     let mut score = 0f32;
     let mut explain = Vec::new();
-    for group in &URGENCY_RULES {
-        if let Some(phrase) = find_phrase(features, group) {
+    for (group, found) in URGENCY_RULES.iter().zip(matches) {
+        if let Some(phrase) = found {
             score += group.weight;
             explain.push(Contribution {
                 feature: format!("{}: \"{phrase}\"", group.name),
@@ -341,7 +396,7 @@ mod tests {
             author_followers: followers,
             ..UrgencyContext::default()
         };
-        assess_urgency(&features, &context)
+        assess_urgency(&features, &match_all(&features), &context)
     }
 
     #[test]
