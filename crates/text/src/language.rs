@@ -555,6 +555,52 @@ pub fn detect(text: &str) -> Detected {
     let mut scores = [0f32; LATIN_LANGUAGES.len()];
     let latin = &*LATIN;
 
+    if text.is_ascii() {
+        score_ascii_text(text.as_bytes(), latin, &mut script_counts, &mut scores);
+    } else {
+        score_text(text, latin, &mut script_counts, &mut hints, &mut scores);
+    }
+    decide(text, &script_counts, &hints, &scores)
+}
+
+/// The word loop for ASCII text, on bytes.
+fn score_ascii_text(
+    text: &[u8],
+    latin: &LatinTables,
+    script_counts: &mut [u32; SCRIPT_COUNT],
+    scores: &mut [f32; LATIN_LANGUAGES.len()],
+) {
+    let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C);
+    for chunk in text.split(is_space) {
+        if chunk.is_empty()
+            || chunk[0] == b'@'
+            || chunk.starts_with(b"http://")
+            || chunk.starts_with(b"https://")
+            || chunk.starts_with(b"www.")
+        {
+            continue;
+        }
+        for word in chunk.split(|b| !(b.is_ascii_alphanumeric() || *b == b'\'')) {
+            let start = word.iter().position(|b| *b != b'\'').unwrap_or(word.len());
+            let end = word
+                .iter()
+                .rposition(|b| *b != b'\'')
+                .map_or(start, |i| i + 1);
+            if start < end {
+                score_ascii_word(&word[start..end], latin, script_counts, scores);
+            }
+        }
+    }
+}
+
+/// The word loop for any text.
+fn score_text(
+    text: &str,
+    latin: &LatinTables,
+    script_counts: &mut [u32; SCRIPT_COUNT],
+    hints: &mut ScriptHints,
+    scores: &mut [f32; LATIN_LANGUAGES.len()],
+) {
     for chunk in text.split_whitespace() {
         if chunk.starts_with('@')
             || chunk.starts_with("http://")
@@ -568,10 +614,18 @@ pub fn detect(text: &str) -> Detected {
             if word.is_empty() {
                 continue;
             }
-            score_word(word, latin, &mut script_counts, &mut hints, &mut scores);
+            score_word(word, latin, script_counts, hints, scores);
         }
     }
+}
 
+/// Picks the answer from the collected evidence.
+fn decide(
+    text: &str,
+    script_counts: &[u32; SCRIPT_COUNT],
+    hints: &ScriptHints,
+    scores: &[f32; LATIN_LANGUAGES.len()],
+) -> Detected {
     let total_letters: u32 = script_counts.iter().sum();
     if total_letters == 0 {
         return Detected::UNDETERMINED;
@@ -684,18 +738,7 @@ fn score_word(
     scores: &mut [f32; LATIN_LANGUAGES.len()],
 ) {
     if word.is_ascii() {
-        let letters = word.bytes().filter(u8::is_ascii_alphabetic).count() as u32;
-        script_counts[Script::Latin as usize] += letters;
-        if letters == 0 || word.len() > 24 {
-            return;
-        }
-        let mut buf = [0u8; 24];
-        for (dst, src) in buf.iter_mut().zip(word.bytes()) {
-            *dst = src.to_ascii_lowercase();
-        }
-        if let Ok(lower) = std::str::from_utf8(&buf[..word.len()]) {
-            add_word_hit(lower, latin, scores);
-        }
+        score_ascii_word(word.as_bytes(), latin, script_counts, scores);
         return;
     }
     let mut has_latin = false;
@@ -722,6 +765,27 @@ fn score_word(
     if has_latin {
         let lower = word.to_lowercase().replace('’', "'");
         add_word_hit(&lower, latin, scores);
+    }
+}
+
+/// Adds an ASCII word's evidence: Latin letter count and a common-word hit.
+fn score_ascii_word(
+    word: &[u8],
+    latin: &LatinTables,
+    script_counts: &mut [u32; SCRIPT_COUNT],
+    scores: &mut [f32; LATIN_LANGUAGES.len()],
+) {
+    let letters = word.iter().filter(|b| b.is_ascii_alphabetic()).count() as u32;
+    script_counts[Script::Latin as usize] += letters;
+    if letters == 0 || word.len() > 24 {
+        return;
+    }
+    let mut buf = [0u8; 24];
+    for (dst, src) in buf.iter_mut().zip(word) {
+        *dst = src.to_ascii_lowercase();
+    }
+    if let Ok(lower) = std::str::from_utf8(&buf[..word.len()]) {
+        add_word_hit(lower, latin, scores);
     }
 }
 

@@ -436,7 +436,8 @@ impl Vader {
             let token = strip_punc_if_word(raw);
             let start = lower_buf.len();
             if token.is_ascii() {
-                lower_buf.extend(token.bytes().map(|b| b.to_ascii_lowercase() as char));
+                lower_buf.push_str(token);
+                lower_buf[start..].make_ascii_lowercase();
             } else {
                 lower_buf.push_str(&token.to_lowercase());
             }
