@@ -27,9 +27,9 @@ pub struct Config {
     pub log: LogConfig,
     pub server: ServerConfig,
     /// Live connectors (`[[connectors]]` tables); see docs/connectors.md.
-    pub connectors: Vec<toml::Value>,
+    pub connectors: Vec<switchyard_connectors::ConnectorConfig>,
     /// Cases, SLA policies, approvals, assignment; see docs/crm.md.
-    pub crm: toml::Value,
+    pub crm: switchyard_crm::CrmConfig,
 }
 
 impl Default for Config {
@@ -43,7 +43,7 @@ impl Default for Config {
             log: LogConfig::default(),
             server: ServerConfig::default(),
             connectors: Vec::new(),
-            crm: toml::Value::Table(Default::default()),
+            crm: switchyard_crm::CrmConfig::default(),
         }
     }
 }
@@ -61,7 +61,7 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
-            level: "info".to_string(),
+            level: "info,sqlx=error".to_string(),
             format: LogFormat::Text,
         }
     }

@@ -5,6 +5,7 @@ mod commands;
 mod config;
 mod demo;
 mod logging;
+mod wiring;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -180,7 +181,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             logging::init(&config.log);
             runtime()?.block_on(async {
-                let runtime = commands::serve::build(&config).await?;
+                let runtime = commands::serve::build(&config, commands::serve::Mode::Serve).await?;
                 commands::serve::serve(&config, runtime).await
             })?;
             Ok(ExitCode::SUCCESS)
@@ -210,9 +211,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map(|name| name.parse().map_err(anyhow::Error::from))
                 .transpose()?;
             let any_rejected = runtime()?.block_on(async {
-                let runtime = commands::serve::build(&config).await?;
+                let (store, pipeline, _crm) = commands::serve::build_core(&config).await?;
                 let result = commands::import::run(
-                    &runtime.pipeline,
+                    &pipeline,
                     commands::import::ImportArgs {
                         paths,
                         format,
@@ -221,7 +222,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     },
                 )
                 .await;
-                runtime.store.close().await?;
+                store.close().await?;
                 result
             })?;
             Ok(if any_rejected {

@@ -2,13 +2,20 @@
 //! workers, and serves the API, live stream and web command center until Ctrl-C.
 
 use crate::config::{Config, resolve_secret};
+use crate::wiring::{CaseHook, OutboxSender, PipelineSink};
 use anyhow::{Context, Result, bail};
 use std::sync::Arc;
+use std::time::Duration;
+use switchyard_connectors::{SentLedger, StatusRegistry, WebhookState, webhook_router};
+use switchyard_crm::{Crm, DbPool};
 use switchyard_pipeline::Pipeline;
 use switchyard_pipeline::route::RuleSet;
-use switchyard_server::{Actor, AppState, Role, StaticTokens};
+use switchyard_server::auth::AuthFuture;
+use switchyard_server::crm::CrmAuthenticator;
+use switchyard_server::{Actor, AppState, Authenticator, Role, StaticTokens};
 use switchyard_store::Store;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 /// The routing rules shipped with Switchyard, used when the configuration names no rules file.
 pub const DEFAULT_RULES: &str = include_str!("../../../../config/rules.toml");
@@ -36,14 +43,131 @@ pub struct Runtime {
     pub store: Store,
     pub pipeline: Arc<Pipeline>,
     pub state: AppState,
+    /// Routes with their own state (the connectors' webhook receiver under `/hooks`).
+    pub extra_routes: axum::Router,
+    /// Cancels connectors and background workers.
+    pub shutdown: CancellationToken,
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// Builds store, pipeline and server state from the configuration.
-pub async fn build(config: &Config) -> Result<Runtime> {
+/// Which mode the server runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Serve,
+    /// Replies on channels without a configured connector are "delivered" to a local log.
+    Demo,
+}
+
+/// Builds the stores, pipeline and CRM (used by every command that ingests).
+pub async fn build_core(config: &Config) -> Result<(Store, Arc<Pipeline>, Crm)> {
     let store = open_store(config).await?;
     let rules = load_rules(config)?;
     let analyzer = Arc::new(switchyard_analyze::Analyzer::new());
     let pipeline = Arc::new(Pipeline::new(analyzer, rules, store.clone()));
+    let db = match store.db() {
+        switchyard_store::Db::Sqlite(pool) => DbPool::Sqlite(pool.clone()),
+        switchyard_store::Db::Postgres(pool) => DbPool::Postgres(pool.clone()),
+    };
+    let crm = Crm::new(db, &config.crm).context("checking the [crm] configuration")?;
+    if let Some(admin) = crm.start().await.context("starting the CRM")? {
+        match admin.generated_password {
+            Some(password) => println!(
+                "First start: created the admin user {:?} with password {password}\n  (shown only this once; change it after signing in)",
+                admin.username
+            ),
+            None => println!(
+                "First start: created the admin user {:?} with the configured password",
+                admin.username
+            ),
+        }
+    }
+    pipeline.add_hook(Arc::new(CaseHook { crm: crm.clone() }));
+    Ok((store, pipeline, crm))
+}
+
+/// Builds everything `serve` and `demo` run: core, connectors, outbox and SLA workers, state.
+pub async fn build(config: &Config, mode: Mode) -> Result<Runtime> {
+    let (store, pipeline, crm) = build_core(config).await?;
+    switchyard_connectors::validate_all(&config.connectors)
+        .context("checking the [[connectors]] configuration")?;
+
+    // Loop prevention: what our senders delivered is recognised when a connector hears it back.
+    let ledger = SentLedger::with_capacity(100_000);
+    let own = ledger.clone();
+    pipeline.set_own_replies(Arc::new(move |channel, external_id: &str| {
+        own.contains(channel, external_id)
+    }));
+
+    let shutdown = CancellationToken::new();
+    let mut tasks = Vec::new();
+
+    // Live connectors store through the pipeline (posts + cursor in one transaction).
+    let status = StatusRegistry::default();
+    let sink = PipelineSink {
+        pipeline: pipeline.clone(),
+    };
+    let filter = listening_filter(config)?;
+    for connector in &config.connectors {
+        tasks.push(switchyard_connectors::spawn(
+            connector.clone(),
+            sink.clone(),
+            &status,
+            shutdown.clone(),
+            filter.clone(),
+        ));
+    }
+    let webhooks = switchyard_connectors::webhook_configs(&config.connectors);
+    let extra_routes = if webhooks.is_empty() {
+        axum::Router::new()
+    } else {
+        let state = WebhookState::new(webhooks, Arc::new(sink.clone()), &status)
+            .context("setting up the webhook receiver")?;
+        axum::Router::new().nest("/hooks", webhook_router(state))
+    };
+
+    // The reply outbox: delivered through the configured senders, crash-safe in the CRM tables.
+    let senders = switchyard_connectors::reply_senders(&config.connectors, &ledger)
+        .context("setting up reply senders")?;
+    let outbox = Arc::new(OutboxSender::new(senders, ledger, mode == Mode::Demo));
+    let (stop_workers, worker_shutdown) = tokio::sync::watch::channel(false);
+    {
+        let crm = crm.clone();
+        let outbox = outbox.clone();
+        let shutdown = worker_shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            crm.run_delivery_worker(outbox, Duration::from_secs(2), shutdown)
+                .await;
+        }));
+    }
+    // SLA clocks: breach and about-to-breach events, logged and counted as they happen.
+    {
+        let crm = crm.clone();
+        let mut shutdown = worker_shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                match crm.sla_events(crm.now()).await {
+                    Ok(events) => {
+                        for event in events {
+                            tracing::warn!(case = event.case_id, team = %event.team, kind = %event.kind, policy = %event.policy, due_at = %event.due_at, "SLA event");
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "checking SLA clocks failed"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+                    _ = shutdown.changed() => return,
+                }
+            }
+        }));
+    }
+    {
+        let shutdown = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            shutdown.cancelled().await;
+            let _ = stop_workers.send(true);
+        }));
+    }
+
     let mut tokens = StaticTokens::new();
     for entry in &config.server.api_tokens {
         let role = match entry.role.as_str() {
@@ -68,14 +192,63 @@ pub async fn build(config: &Config) -> Result<Runtime> {
             },
         );
     }
-    let mut state = AppState::new(Arc::new(tokens), store.clone(), pipeline.clone());
+    let auth = ChainAuth(vec![
+        Arc::new(CrmAuthenticator { crm: crm.clone() }),
+        Arc::new(tokens),
+    ]);
+    let mut state = AppState::new(Arc::new(auth), store.clone(), pipeline.clone());
     state.max_body_bytes = config.server.max_body_bytes;
     state.saved_queries = Arc::new(config.queries.clone());
+    state.crm = Some(crm.clone());
+    state.connector_status = Arc::new(move || {
+        serde_json::to_value(status.snapshot()).unwrap_or(serde_json::Value::Null)
+    });
     Ok(Runtime {
         store,
         pipeline,
         state,
+        extra_routes,
+        shutdown,
+        tasks,
     })
+}
+
+/// Firehose connectors (Bluesky Jetstream, Mastodon public streams) keep only posts that match
+/// at least one saved listening query; with no saved queries they keep everything.
+fn listening_filter(config: &Config) -> Result<switchyard_connectors::PostFilter> {
+    if config.queries.is_empty() {
+        return Ok(switchyard_connectors::accept_all());
+    }
+    let mut queries = Vec::new();
+    for (name, text) in &config.queries {
+        let query = switchyard_query::parse(text)
+            .map_err(|error| anyhow::anyhow!("saved query {name:?} does not parse:\n{error}"))?;
+        queries.push((name.clone(), query));
+    }
+    let set = Arc::new(switchyard_query::QuerySet::new(queries));
+    Ok(Arc::new(move |post| {
+        !set.matching(&switchyard_query::PostView {
+            post,
+            analysis: None,
+        })
+        .is_empty()
+    }))
+}
+
+/// Tries each authenticator in turn: CRM sessions and tokens first, then configured API tokens.
+struct ChainAuth(Vec<Arc<dyn Authenticator>>);
+
+impl Authenticator for ChainAuth {
+    fn authenticate<'a>(&'a self, headers: &'a axum::http::HeaderMap) -> AuthFuture<'a> {
+        Box::pin(async move {
+            for auth in &self.0 {
+                if let Some(actor) = auth.authenticate(headers).await? {
+                    return Ok(Some(actor));
+                }
+            }
+            Ok(None)
+        })
+    }
 }
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
@@ -112,10 +285,14 @@ pub async fn serve(config: &Config, runtime: Runtime) -> Result<()> {
     let address = listener.local_addr()?;
     tracing::info!(%address, "Switchyard is listening");
     println!("Switchyard is running at http://{address}/  (Ctrl-C stops it)");
-    let app = switchyard_server::app(runtime.state.clone());
+    let app = switchyard_server::app_with(runtime.state.clone(), runtime.extra_routes.clone());
     switchyard_server::run(listener, app, shutdown_signal())
         .await
         .context("serving HTTP")?;
+    runtime.shutdown.cancel();
+    for task in runtime.tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+    }
     runtime.store.close().await.context("closing the store")?;
     Ok(())
 }

@@ -52,7 +52,7 @@ pub async fn replay(pipeline: Arc<Pipeline>, rate: f64) {
 }
 
 pub async fn run(config: &Config, history: usize, rate: f64) -> Result<()> {
-    let runtime = serve::build(config).await?;
+    let runtime = serve::build(config, serve::Mode::Demo).await?;
     let stored = runtime
         .store
         .stats()

@@ -14,6 +14,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+        .route("/api/v1/connectors", get(connectors))
 }
 
 async fn health(State(state): State<AppState>) -> Json<Value> {
@@ -48,4 +49,13 @@ pub fn describe(doc: &mut crate::openapi::ApiDoc) {
         Access::Read,
         "Prometheus metrics in the text exposition format.",
     );
+}
+
+/// `GET /api/v1/connectors`: each live connector's state, last success, lag, errors.
+pub async fn connectors(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> ApiResult<Json<Value>> {
+    actor.require_read()?;
+    Ok(Json(json!({"connectors": (state.connector_status)()})))
 }
