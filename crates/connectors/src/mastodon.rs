@@ -538,6 +538,9 @@ pub struct MastodonClient {
     /// Our own account id (from `verify_credentials`): its statuses are never customer posts,
     /// which also covers the stream echoing a reply before the sender has recorded its id.
     own_account: Arc<OnceLock<String>>,
+    /// Set when a response says the rate-limit budget is spent (`X-RateLimit-Remaining: 0`):
+    /// no request is made before this instant.
+    paused_until: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 impl MastodonClient {
@@ -547,6 +550,7 @@ impl MastodonClient {
             http: build_client(Some(Duration::from_secs(60)))?,
             config,
             own_account: Arc::new(OnceLock::new()),
+            paused_until: Arc::new(std::sync::Mutex::new(None)),
         })
     }
 
@@ -577,6 +581,30 @@ impl MastodonClient {
         Ok(id)
     }
 
+    /// Remembers when the rate-limit window resets if the budget is spent.
+    fn note_rate_limit(&self, headers: &reqwest::header::HeaderMap) {
+        if !crate::backoff::rate_limit_exhausted(headers) {
+            return;
+        }
+        let wait = crate::backoff::server_wait_hint(headers, Utc::now())
+            .unwrap_or(Duration::from_secs(60));
+        tracing::info!(connector = %self.config.name, wait_ms = wait.as_millis() as u64, "mastodon rate-limit budget spent; pausing until it resets");
+        let mut paused = self
+            .paused_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *paused = Some(std::time::Instant::now() + wait);
+    }
+
+    /// How long to hold off before the next request because the budget is spent.
+    pub fn rate_limit_pause(&self) -> Option<Duration> {
+        let paused = self
+            .paused_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        paused.and_then(|until| until.checked_duration_since(std::time::Instant::now()))
+    }
+
     fn is_own(&self, post: &NewPost) -> bool {
         let own = self.own_account.get();
         own.is_some()
@@ -596,6 +624,7 @@ impl MastodonClient {
             .await
             .map_err(|error| ConnectorError::Transport(describe_error(&error)))?;
         let response = check_response(&self.service(), response).await?;
+        self.note_rate_limit(response.headers());
         let prev = link_rel(response.headers(), "prev");
         let body = read_limited(response, MAX_PAGE_BYTES).await?;
         let (newest_id, posts, empty) = parse_page(source, &body, &self.config.name)?;
@@ -651,7 +680,7 @@ impl MastodonClient {
             ingested += outcome.inserted;
             status.success(outcome.inserted, newest_time);
             cursor = Some(newest.clone());
-            if first_run {
+            if first_run || self.rate_limit_pause().is_some() {
                 break;
             }
             url = match page.prev {
@@ -733,7 +762,7 @@ pub async fn run_mastodon<S: PostSink + Clone>(
                 None => {
                     backoff.reset();
                     status.success(0, None);
-                    interval
+                    interval.max(client.rate_limit_pause().unwrap_or_default())
                 }
                 Some(error) => report_failure(&status, &mut backoff, &error),
             };

@@ -28,6 +28,8 @@ struct Fake {
     notifications: Vec<Value>,
     requests: Vec<(Instant, String)>,
     rate_limit_next: u32,
+    /// Answer the next successful page with `X-RateLimit-Remaining: 0` and a reset 2 s ahead.
+    budget_spent_next: bool,
     next_id: u64,
     idempotency: HashMap<String, Value>,
     posted: Vec<(Option<String>, Value)>,
@@ -144,6 +146,15 @@ async fn tag_timeline(
         response
             .headers_mut()
             .insert(header::LINK, link.parse().unwrap());
+    }
+    if fake.budget_spent_next {
+        fake.budget_spent_next = false;
+        let reset = (chrono::Utc::now() + chrono::Duration::seconds(2))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let headers = response.headers_mut();
+        headers.insert("x-ratelimit-limit", "300".parse().unwrap());
+        headers.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        headers.insert("x-ratelimit-reset", reset.parse().unwrap());
     }
     response
 }
@@ -271,6 +282,7 @@ async fn start() -> (Shared, String) {
         notifications: Vec::new(),
         requests: Vec::new(),
         rate_limit_next: 0,
+        budget_spent_next: false,
         next_id: 900,
         idempotency: HashMap::new(),
         posted: Vec::new(),
@@ -447,6 +459,47 @@ async fn a_429_with_retry_after_is_honoured() {
     let snapshot = status.get("social").unwrap();
     assert_eq!(snapshot.error_count, 1);
     assert!(snapshot.last_error.unwrap().contains("rate limited"));
+}
+
+#[tokio::test]
+async fn a_spent_rate_limit_budget_pauses_until_the_reset() {
+    let (fake, base) = start().await;
+    for id in 101..=104 {
+        add(&fake, id, "hello");
+    }
+    fake.lock().unwrap().budget_spent_next = true;
+    let sink = MemorySink::new();
+    sink.ingest(vec![], Some(CursorUpdate::new("social:tag:acme", "100")))
+        .await
+        .unwrap();
+    let mut config = MastodonConfig::new("social", &base, Secret::new(TOKEN));
+    config.hashtags = vec!["acme".to_string()];
+    config.mentions = false;
+    config.page_limit = 2;
+    config.poll_interval_secs = 1;
+    let status = StatusRegistry::new();
+    let shutdown = CancellationToken::new();
+    let task = spawn(
+        ConnectorConfig::Mastodon(config),
+        sink.clone(),
+        &status,
+        shutdown.clone(),
+        accept_all(),
+    );
+    assert!(wait_until(Duration::from_secs(8), || async { sink.posts().len() == 4 }).await);
+    shutdown.cancel();
+    task.await.unwrap();
+    let requests = fake.lock().unwrap().requests.clone();
+    let paused = requests[1].0 - requests[0].0;
+    assert!(
+        paused >= Duration::from_millis(1500),
+        "X-RateLimit-Remaining: 0 must pause until X-RateLimit-Reset, waited {paused:?}: {requests:?}"
+    );
+    assert_eq!(
+        status.get("social").unwrap().error_count,
+        0,
+        "a spent budget is not an error"
+    );
 }
 
 #[tokio::test]
