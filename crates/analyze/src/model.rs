@@ -90,6 +90,11 @@ impl LinearModel {
         })
     }
 
+    /// The dense weights, `weights[bucket * classes + class]`.
+    pub fn dense_weights(&self) -> &[f32] {
+        &self.weights
+    }
+
     /// Number of classes.
     pub fn classes(&self) -> usize {
         self.header.classes.len()
