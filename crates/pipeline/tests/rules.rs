@@ -456,3 +456,10 @@ then = { tags = ["night"] }
     assert_eq!(report.queues["unrouted"], 2);
     assert!(report.to_string().contains("unrouted: 2 (40.0%)"));
 }
+
+#[test]
+fn example_rules_file_passes_with_the_shipped_analyzer() {
+    let rules = RuleSet::from_file(example_rules_path()).unwrap_or_else(|e| panic!("{e}"));
+    let report = rules.check();
+    assert!(report.all_passed(), "{report}");
+}
