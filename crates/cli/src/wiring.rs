@@ -142,6 +142,7 @@ impl ReplySender for OutboxSender {
                         "no connector that can send on {} is configured; add one to [[connectors]] in switchyard.toml",
                         reply.channel
                     ),
+                    after_seconds: Some(300),
                 };
             };
             match sender.send(&to_channel_reply(reply)).await {
@@ -150,13 +151,10 @@ impl ReplySender for OutboxSender {
                     DeliveryOutcome::Delivered { external_id }
                 }
                 switchyard_connectors::DeliveryOutcome::Retry { reason, after } => {
-                    let reason = match after {
-                        Some(after) => {
-                            format!("{reason} (the channel asked to wait {}s)", after.as_secs())
-                        }
-                        None => reason,
-                    };
-                    DeliveryOutcome::Retry { reason }
+                    DeliveryOutcome::Retry {
+                        reason,
+                        after_seconds: after.map(|after| after.as_secs()),
+                    }
                 }
                 switchyard_connectors::DeliveryOutcome::Rejected { reason } => {
                     DeliveryOutcome::Rejected { reason }

@@ -81,6 +81,18 @@ pub async fn build_core(config: &Config) -> Result<(Store, Arc<Pipeline>, Crm)> 
             ),
         }
     }
+    // Every queue a rule routes to is a team that can own cases.
+    let queues: std::collections::BTreeSet<String> = pipeline
+        .rules()
+        .rules()
+        .iter()
+        .filter_map(|rule| rule.actions.queue.clone())
+        .collect();
+    for queue in &queues {
+        switchyard_crm::people::ensure_team(crm.db(), queue, crm.now())
+            .await
+            .with_context(|| format!("creating the team for queue {queue:?}"))?;
+    }
     pipeline.add_hook(Arc::new(CaseHook { crm: crm.clone() }));
     Ok((store, pipeline, crm))
 }

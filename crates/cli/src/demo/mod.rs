@@ -11,6 +11,9 @@ use chrono::Utc;
 use generator::DemoGenerator;
 use std::sync::Arc;
 use std::time::Duration;
+use switchyard_crm::Crm;
+use switchyard_crm::access::Role;
+use switchyard_crm::people::{NewUser, UserUpdate};
 use switchyard_pipeline::Pipeline;
 
 /// Posts per ingest call while backfilling.
@@ -51,8 +54,83 @@ pub async fn replay(pipeline: Arc<Pipeline>, rate: f64) {
     }
 }
 
+/// The demo's people: (username, display name, role, teams).
+const DEMO_USERS: &[(&str, &str, Role, &[&str])] = &[
+    (
+        "lead",
+        "Lee Lead",
+        Role::Lead,
+        &["support", "pr", "community", "product", "sales"],
+    ),
+    ("agent", "Ada Agent", Role::Agent, &["support", "community"]),
+    ("agent2", "Bo Agent", Role::Agent, &["support"]),
+    ("pr", "Pat PR", Role::Agent, &["pr"]),
+    ("analyst", "Ana Lyst", Role::Analyst, &[]),
+];
+
+/// Creates (or resets) the demo users with a fresh password printed at every demo start, so a
+/// visitor can try each role. Demo only: `serve` never creates users with known passwords.
+async fn demo_users(crm: &Crm) -> Result<String> {
+    let admin = crm
+        .actor_for(1)
+        .await
+        .context("finding the admin user to create demo users")?;
+    let password = format!("demo-{}", &uuid_like());
+    let existing = crm
+        .list_users(Some(&admin))
+        .await
+        .context("listing users")?;
+    for (username, display, role, teams) in DEMO_USERS {
+        let teams: Vec<String> = teams.iter().map(|t| t.to_string()).collect();
+        match existing.iter().find(|user| user.username == *username) {
+            Some(user) => {
+                let update = UserUpdate {
+                    password: Some(password.clone()),
+                    teams: Some(teams),
+                    ..UserUpdate::default()
+                };
+                crm.update_user(Some(&admin), user.id, &update)
+                    .await
+                    .with_context(|| format!("resetting demo user {username}"))?;
+            }
+            None => {
+                let new = NewUser {
+                    username: username.to_string(),
+                    display_name: Some(display.to_string()),
+                    email: Some(format!("{username}@demo.invalid")),
+                    role: *role,
+                    password: Some(password.clone()),
+                    teams,
+                    max_open_cases: Some(25),
+                };
+                crm.create_user(Some(&admin), &new)
+                    .await
+                    .with_context(|| format!("creating demo user {username}"))?;
+            }
+        }
+    }
+    Ok(password)
+}
+
+fn uuid_like() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..10)
+        .map(|_| char::from(b"abcdefghjkmnpqrstuvwxyz23456789"[rng.random_range(0..31)]))
+        .collect()
+}
+
 pub async fn run(config: &Config, history: usize, rate: f64) -> Result<()> {
     let runtime = serve::build(config, serve::Mode::Demo).await?;
+    let crm = runtime
+        .state
+        .crm
+        .clone()
+        .context("the demo needs the CRM")?;
+    let password = demo_users(&crm).await?;
+    println!(
+        "demo: sign in as lead, agent, agent2, pr or analyst with password {password} (reset at every demo start)"
+    );
     let stored = runtime
         .store
         .stats()
