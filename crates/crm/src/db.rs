@@ -16,6 +16,17 @@ pub enum DbPool {
     Postgres(PgPool),
 }
 
+impl From<&switchyard_store::Db> for DbPool {
+    /// The CRM on the store's own pool: `DbPool::from(store.db())`. The store applies the CRM's
+    /// migrations (0100+) when it opens.
+    fn from(db: &switchyard_store::Db) -> Self {
+        match db {
+            switchyard_store::Db::Sqlite(pool) => DbPool::Sqlite(pool.clone()),
+            switchyard_store::Db::Postgres(pool) => DbPool::Postgres(pool.clone()),
+        }
+    }
+}
+
 /// A value bound to a query parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Val {

@@ -21,6 +21,7 @@ pub mod config;
 pub mod customers;
 pub mod db;
 pub mod error;
+pub mod integration;
 pub mod people;
 pub mod replies;
 pub mod sla;
@@ -44,6 +45,7 @@ pub struct Crm {
     db: DbPool,
     settings: Arc<CrmSettings>,
     clock: Clock,
+    own_replies: integration::OwnReplyCache,
 }
 
 impl std::fmt::Debug for Crm {
@@ -61,6 +63,7 @@ impl Crm {
             db,
             settings: Arc::new(config.compile()?),
             clock: Arc::new(Utc::now),
+            own_replies: integration::OwnReplyCache::default(),
         })
     }
 
@@ -85,13 +88,15 @@ impl Crm {
 
     /// Everything to do once at start-up: create the configured teams, create the first admin
     /// when there are no users (returned so the caller can print a generated password once), and
-    /// put replies interrupted mid-send by a crash back in line for delivery.
+    /// put replies interrupted mid-send by a crash back in line for delivery, and load the replies we
+    /// sent into the own-reply check.
     pub async fn start(&self) -> CrmResult<Option<people::FirstAdmin>> {
         for team in &self.settings.config.teams {
             people::ensure_team(&self.db, team, self.now()).await?;
         }
         let admin = self.ensure_first_admin().await?;
         self.recover_interrupted_deliveries().await?;
+        self.load_own_replies().await?;
         Ok(admin)
     }
 }

@@ -201,8 +201,13 @@ pub struct OutgoingReply {
 pub enum DeliveryOutcome {
     /// Sent; the channel's id of the new message.
     Delivered { external_id: String },
-    /// Failed for now (network, rate limit); try again later.
-    Retry { reason: String },
+    /// Failed for now (network, rate limit); try again later — not before `after_seconds` when
+    /// the channel said how long to wait.
+    Retry {
+        reason: String,
+        #[serde(default)]
+        after_seconds: Option<u64>,
+    },
     /// Will never work (deleted post, blocked account, invalid text).
     Rejected { reason: String },
 }
@@ -1034,6 +1039,9 @@ impl Crm {
                     &vals![to_ms(now), reply.case_id],
                 )
                 .await?;
+                if let Ok(channel) = reply.channel.parse::<Channel>() {
+                    self.own_replies.insert(channel, &external_id);
+                }
                 report.delivered.push(reply.id);
                 (
                     "reply_delivered",
@@ -1041,8 +1049,16 @@ impl Crm {
                     json!({"reply_id": reply.id, "external_id": external_id, "attempt": attempt, "taken_private": reply.handoff_id.is_some()}),
                 )
             }
-            DeliveryOutcome::Retry { reason } if attempt < delivery.max_attempts => {
-                let next = now + backoff(delivery.base_backoff_seconds, attempt);
+            DeliveryOutcome::Retry {
+                reason,
+                after_seconds,
+            } if attempt < delivery.max_attempts => {
+                let asked = Duration::seconds(
+                    i64::try_from(after_seconds.unwrap_or(0))
+                        .unwrap_or(3600)
+                        .min(86_400),
+                );
+                let next = now + backoff(delivery.base_backoff_seconds, attempt).max(asked);
                 tx.execute(
                     "UPDATE crm_outbox SET status = 'retrying', reason = $1, next_attempt_at = $2, updated_at = $3 WHERE id = $4",
                     &vals![reason.as_str(), to_ms(next), to_ms(now), reply.id],
@@ -1055,7 +1071,7 @@ impl Crm {
                     json!({"reply_id": reply.id, "reason": reason, "attempt": attempt, "next_attempt_at": next}),
                 )
             }
-            DeliveryOutcome::Retry { reason } | DeliveryOutcome::Rejected { reason } => {
+            DeliveryOutcome::Retry { reason, .. } | DeliveryOutcome::Rejected { reason } => {
                 let reason = if attempt >= delivery.max_attempts {
                     format!("{reason} (gave up after {attempt} attempts; a lead can requeue it)")
                 } else {

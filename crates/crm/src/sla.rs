@@ -385,6 +385,33 @@ impl Crm {
     }
 }
 
+impl Crm {
+    /// Polls [`Crm::sla_events`] every `interval` until `shutdown` turns true and hands each new
+    /// event to `on_event` (alerts, the live stream, routing). Failures are logged and retried.
+    pub async fn run_sla_watch(
+        &self,
+        interval: std::time::Duration,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+        on_event: impl Fn(SlaEvent) + Send + Sync,
+    ) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            match self.sla_events(self.now()).await {
+                Ok(events) => events.into_iter().for_each(&on_event),
+                Err(error) => {
+                    tracing::warn!(%error, "SLA check failed; retrying on the next tick")
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -901,6 +901,7 @@ async fn outbox_survives_a_crash_between_approval_and_delivery() {
         sender.scripted.lock().unwrap().extend([
             DeliveryOutcome::Retry {
                 reason: "rate limited".into(),
+                after_seconds: Some(90),
             },
             DeliveryOutcome::Rejected {
                 reason: "post deleted".into(),
@@ -919,6 +920,15 @@ async fn outbox_survives_a_crash_between_approval_and_delivery() {
                 .retrying
                 .is_empty(),
             "not before its next attempt time"
+        );
+        clock.advance(Duration::minutes(1));
+        assert!(
+            crm.deliver_due(&sender, 10)
+                .await
+                .unwrap()
+                .rejected
+                .is_empty(),
+            "the channel asked for 90 seconds"
         );
         clock.advance(Duration::minutes(1));
         crm.deliver_due(&sender, 10).await.unwrap();
@@ -1379,5 +1389,113 @@ async fn voice_surveys_and_templates() {
             .unwrap();
         assert_eq!(legal.status, ReplyStatus::AwaitingApproval);
         assert!(legal.approval_reason.unwrap().contains("legal"));
+    }
+}
+
+#[tokio::test]
+async fn runs_on_the_stores_pool_with_the_stores_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = switchyard_store::Store::open(&format!(
+        "sqlite://{}",
+        dir.path().join("store.db").display()
+    ))
+    .await
+    .unwrap();
+    let crm = Crm::new(switchyard_crm::DbPool::from(store.db()), &{
+        let mut config = switchyard_crm::CrmConfig::default();
+        config.admin.password = Some("correct horse battery".into());
+        config.admin.password_env = None;
+        config
+    })
+    .unwrap();
+    assert!(
+        crm.start().await.unwrap().is_some(),
+        "the store applied the CRM tables"
+    );
+    let admin = admin(&crm).await;
+    let teams = crm.list_teams(Some(&admin)).await.unwrap();
+    assert!(teams.iter().any(|t| t.name == "pr"));
+}
+
+#[tokio::test]
+async fn pipeline_hook_files_posts_and_own_replies_are_recognised_synchronously() {
+    use switchyard_pipeline::PostHook;
+    for db in databases("pipeline_hook").await {
+        let clock = TestClock::new();
+        let crm = crm_on(&db, &clock).await;
+        let admin = admin(&crm).await;
+        let lead = user(&crm, &admin, "lex", Role::Lead, &["support"], None).await;
+        let stored = switchyard_store::StoredPost {
+            post: post(
+                5,
+                Channel::Mastodon,
+                "h1",
+                "hana",
+                Some(10),
+                "where is my refund",
+                clock.now(),
+            ),
+            analysis: switchyard_domain::Analysis {
+                language: "en".into(),
+                language_confidence: 1.0,
+                sentiment: switchyard_domain::SentimentResult::from_vader(
+                    switchyard_domain::VaderScores {
+                        compound: -0.4,
+                        ..Default::default()
+                    },
+                ),
+                complaint: None,
+                intent: None,
+                reason: None,
+                urgency: None,
+                toxicity: None,
+            },
+            route: routed("support", Priority::Normal, None),
+            corrections: Vec::new(),
+        };
+        let hook = crm.post_hook();
+        assert_eq!(hook.name(), "crm");
+        hook.on_stored(&[std::sync::Arc::new(stored)])
+            .await
+            .unwrap();
+        let cases = crm
+            .list_cases(Some(&lead), &Default::default())
+            .await
+            .unwrap();
+        assert_eq!(cases.len(), 1, "{}", db.name);
+        let customer = crm
+            .customer(Some(&lead), cases[0].customer_id.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(customer.posts[0].sentiment, Some(-0.4));
+
+        let reply = crm
+            .create_reply(
+                Some(&lead),
+                cases[0].id,
+                &NewReply {
+                    body: Some("On its way.".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let sender = RecordingSender::default();
+        crm.deliver_due(&sender, 10).await.unwrap();
+        let external_id = crm
+            .reply(Some(&lead), reply.id)
+            .await
+            .unwrap()
+            .external_id
+            .unwrap();
+        let check = crm.own_reply_checker();
+        assert!(check(Channel::Mastodon, &external_id));
+        assert!(!check(Channel::X, &external_id));
+        // After a restart the check still knows it.
+        let restarted = crm_on(&db, &clock).await;
+        assert!(restarted.own_reply_checker()(
+            Channel::Mastodon,
+            &external_id
+        ));
     }
 }
