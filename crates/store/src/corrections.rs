@@ -96,8 +96,10 @@ impl Store {
         }
         let backend = self.inner.db.backend();
         let update_sql = format!(
-            "UPDATE post_analysis SET {column} = $1, analysis = {} WHERE post_id = $3",
-            backend.json_placeholder(2)
+            "UPDATE post_analysis SET {column} = {}, analysis = {} WHERE post_id = {}",
+            backend.placeholder(1),
+            backend.json_placeholder(2),
+            backend.placeholder(3)
         );
         let now = to_micros(Utc::now());
         let record: CorrectionRecord = with_write_tx!(&self.inner.db, |tx| {

@@ -184,6 +184,7 @@ impl Store {
         let full_analysis_sql = insert_analysis_sql(backend, ROWS_PER_STATEMENT);
         let full_route_sql = insert_routes_sql(backend, ROWS_PER_STATEMENT);
 
+        let index_order = self.inner.index_order.lock().await;
         let mut inserted: Vec<(usize, PostId)> = with_write_tx!(&self.inner.db, |tx| {
             let mut inserted: Vec<(usize, PostId)> = Vec::with_capacity(candidates.len());
             for chunk in post_rows.chunks(ROWS_PER_STATEMENT) {
@@ -318,6 +319,7 @@ impl Store {
                 // The database is the source of truth: the index catches up on the next open.
                 tracing::error!(%error, "indexing newly stored posts failed; they will be indexed on the next start");
             }
+            drop(index_order);
             self.maybe_commit_index().await;
         }
         outcome.inserted = inserted;
@@ -364,11 +366,16 @@ impl Store {
         let row = RouteRow::new(route)?;
         let backend = self.inner.db.backend();
         let sql = format!(
-            "UPDATE post_routes SET queue = $1, priority = $2, tags = {}, sla_policy = $4, \
-             alerts = {}, matched_rules = {}, routed_at = $7 WHERE post_id = $8",
+            "UPDATE post_routes SET queue = {}, priority = {}, tags = {}, sla_policy = {}, \
+             alerts = {}, matched_rules = {}, routed_at = {} WHERE post_id = {}",
+            backend.placeholder(1),
+            backend.placeholder(2),
             backend.json_placeholder(3),
+            backend.placeholder(4),
             backend.json_placeholder(5),
-            backend.json_placeholder(6)
+            backend.json_placeholder(6),
+            backend.placeholder(7),
+            backend.placeholder(8)
         );
         let now = to_micros(Utc::now());
         let updated = with_write_tx!(&self.inner.db, |tx| {

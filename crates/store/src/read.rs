@@ -237,7 +237,7 @@ impl Store {
     /// A page of posts matching `filter`, newest (highest id) first. Pass the page's
     /// `next_before_id` as the next filter's `before_id` to continue.
     pub async fn list_posts(&self, filter: &PostFilter) -> Result<Page> {
-        let mut conditions = Conditions::default();
+        let mut conditions = Conditions::new(self.inner.db.backend());
         filter_conditions(filter, &mut conditions)?;
         if let Some(before) = filter.before_id {
             conditions.push("p.id < {}", Bind::Int(before));
@@ -272,7 +272,7 @@ impl Store {
     pub async fn get_posts(&self, ids: &[PostId]) -> Result<Vec<StoredPost>> {
         let mut by_id = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(PostFilter::MAX_IDS) {
-            let mut conditions = Conditions::default();
+            let mut conditions = Conditions::new(self.inner.db.backend());
             filter_conditions(
                 &PostFilter {
                     ids: Some(chunk.to_vec()),
@@ -319,8 +319,9 @@ impl Store {
             return Ok(by_post);
         }
         for chunk in ids.chunks(PostFilter::MAX_IDS) {
+            let backend = self.inner.db.backend();
             let placeholders = (1..=chunk.len())
-                .map(|n| format!("${n}"))
+                .map(|n| backend.placeholder(n))
                 .collect::<Vec<_>>()
                 .join(",");
             let sql = format!("{CORRECTION_SELECT} WHERE post_id IN ({placeholders}) ORDER BY id");
@@ -437,9 +438,8 @@ impl Store {
                 "the range holds more than {MAX_VOLUME_BUCKETS} {bucket:?} buckets; ask for a shorter range or daily buckets"
             )));
         }
-        let mut conditions = Conditions::default();
+        let mut conditions = Conditions::new(self.inner.db.backend());
         filter_conditions(&filter, &mut conditions)?;
-        let width_placeholder = conditions.bind(Bind::Int(width));
         let sql = format!(
             "SELECT (p.created_at / {w}) * {w} AS bucket, COUNT(*) AS total, \
              COUNT(CASE WHEN a.sentiment = 'positive' THEN 1 END) AS positive, \
@@ -450,7 +450,8 @@ impl Store {
              JOIN post_routes r ON r.post_id = p.id {} \
              GROUP BY bucket ORDER BY bucket",
             conditions.where_sql(),
-            w = width_placeholder
+            // A constant of the enum, not user input: inlined so placeholders stay in bind order.
+            w = width
         );
         let rows: Vec<(i64, i64, i64, i64, i64, Option<f64>)> =
             with_pool!(&self.inner.db, |pool| {
@@ -518,7 +519,7 @@ impl Store {
         since: Option<DateTime<Utc>>,
         limit: usize,
     ) -> Result<Vec<StoredPost>> {
-        let mut conditions = Conditions::default();
+        let mut conditions = Conditions::new(self.inner.db.backend());
         conditions.push("p.id > {}", Bind::Int(after_id));
         if let Some(since) = since {
             conditions.push("p.created_at >= {}", Bind::Int(to_micros(since)));

@@ -407,6 +407,11 @@ impl SearchIndex {
         Ok(self.committed_payload()?.last_indexed_id)
     }
 
+    /// The highest post id added to the index (committed or pending).
+    pub fn highest_added(&self) -> PostId {
+        self.highest_added.load(Ordering::SeqCst)
+    }
+
     /// Whether this process may write the index.
     pub fn is_writable(&self) -> bool {
         self.writer.is_some()
@@ -789,6 +794,7 @@ impl Store {
         limit: usize,
         offset: usize,
     ) -> Result<(u64, Vec<PostId>)> {
+        self.catch_up_if_behind().await?;
         self.commit_index_if_pending().await?;
         let search = &self.inner.search;
         let (query, exact) = search.translate(expr)?;
@@ -852,6 +858,26 @@ impl Store {
         self.inner.search.index_posts(&posts)
     }
 
+    /// Indexes posts another process stored since (only in the process that writes the index;
+    /// one cheap `MAX(id)` query when nothing is new).
+    async fn catch_up_if_behind(&self) -> Result<()> {
+        if !self.inner.search.is_writable() {
+            return Ok(());
+        }
+        let newest: Option<i64> = crate::sql::with_pool!(&self.inner.db, |pool| {
+            crate::error::DbContext::during(
+                sqlx::query_scalar("SELECT MAX(id) FROM posts")
+                    .fetch_one(pool)
+                    .await,
+                "reading the newest post id",
+            )
+        })?;
+        if newest.unwrap_or(0) > self.inner.search.highest_added() {
+            self.catch_up_index().await?;
+        }
+        Ok(())
+    }
+
     /// Indexes every stored post above the index's watermark (run on open). The database is the
     /// source of truth, so the index never misses a post that was committed there.
     pub async fn catch_up_index(&self) -> Result<u64> {
@@ -859,7 +885,8 @@ impl Store {
         if !search.is_writable() {
             return Ok(0);
         }
-        let mut after = search.last_indexed_id()?;
+        let _order = self.inner.index_order.lock().await;
+        let mut after = search.highest_added();
         let mut indexed = 0u64;
         loop {
             let batch = self.posts_after(after, None, CATCH_UP_BATCH).await?;

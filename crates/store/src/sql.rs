@@ -69,18 +69,28 @@ macro_rules! bind_all {
 }
 pub(crate) use bind_all;
 
-/// Collects `WHERE` conditions with numbered placeholders (`$1`, `$2`, … work on both backends).
-#[derive(Debug, Default)]
+/// Collects `WHERE` conditions with the backend's placeholders. Conditions are joined in the
+/// order they were added, which is also the bind order.
+#[derive(Debug)]
 pub(crate) struct Conditions {
+    backend: crate::store::Backend,
     pub(crate) clauses: Vec<String>,
     pub(crate) binds: Vec<Bind>,
 }
 
 impl Conditions {
+    pub(crate) fn new(backend: crate::store::Backend) -> Self {
+        Conditions {
+            backend,
+            clauses: Vec::new(),
+            binds: Vec::new(),
+        }
+    }
+
     /// Adds a bind value and returns its placeholder.
     pub(crate) fn bind(&mut self, value: Bind) -> String {
         self.binds.push(value);
-        format!("${}", self.binds.len())
+        self.backend.placeholder(self.binds.len())
     }
 
     /// Adds a condition, where `{}` stands for a new placeholder bound to `value`.
@@ -164,8 +174,7 @@ pub(crate) fn values_sql(
             if json_columns.contains(&column) {
                 sql.push_str(&backend.json_placeholder(n));
             } else {
-                sql.push('$');
-                sql.push_str(&n.to_string());
+                sql.push_str(&backend.placeholder(n));
             }
         }
         sql.push(')');
@@ -180,7 +189,7 @@ mod tests {
 
     #[test]
     fn values_sql_numbers_placeholders_and_casts_json_on_postgres() {
-        assert_eq!(values_sql(Backend::Sqlite, 2, 2, &[1]), "($1,$2),($3,$4)");
+        assert_eq!(values_sql(Backend::Sqlite, 2, 2, &[1]), "(?,?),(?,?)");
         assert_eq!(
             values_sql(Backend::Postgres, 1, 3, &[2]),
             "($1,$2,$3::jsonb)"
