@@ -203,6 +203,11 @@ impl QuerySet {
         self.names.is_empty()
     }
 
+    /// The query names, in the order given to [`QuerySet::new`].
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(String::as_str)
+    }
+
     /// How many queries bypass the prefilter (they have no word every match needs).
     pub fn always_evaluated(&self) -> usize {
         self.always

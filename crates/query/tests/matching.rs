@@ -180,6 +180,10 @@ fn query_set_reports_matches_in_order_including_field_only_queries() {
     ];
     let set = QuerySet::new(queries);
     assert_eq!(set.len(), 5);
+    assert_eq!(
+        set.names().collect::<Vec<_>>(),
+        ["delta", "not-spam", "negative", "united", "bags"]
+    );
     assert_eq!(set.always_evaluated(), 2);
     let text = post("Delta flight delayed, lost bag");
     let analysed = analysis("negative", None);
