@@ -8,4 +8,4 @@ pub mod vader;
 
 pub use language::{Detected, detect};
 pub use tokens::{Token, TokenKind, tokenize};
-pub use vader::Vader;
+pub use vader::{Vader, VaderDetails, WordValence};

@@ -361,6 +361,21 @@ struct Token {
     is_upper: bool,
 }
 
+/// One token's final valence, as VADER summed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WordValence {
+    pub word: String,
+    pub valence: f64,
+}
+
+/// Scores with the per-token valences that produced them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VaderDetails {
+    pub scores: VaderScores,
+    /// Tokens with a non-zero valence, in text order.
+    pub contributions: Vec<WordValence>,
+}
+
 /// The VADER analyser. Cheap to create and copy: the lexicons are parsed once per process and
 /// shared.
 #[derive(Debug, Clone, Copy)]
@@ -417,6 +432,33 @@ impl Vader {
     /// VADER's `neg`, `neu`, `pos` (rounded to 3 decimals) and `compound` (rounded to 4), exactly
     /// as `SentimentIntensityAnalyzer().polarity_scores(text)` computes them.
     pub fn polarity_scores(&self, text: &str) -> VaderScores {
+        self.run(text, |_, _| {})
+    }
+
+    /// The scores plus every token that carried sentiment after all rules (negation, boosters,
+    /// caps, idioms, "but"), in text order: the explanation of the scores. `word` is the
+    /// lowercase token (emoji appear as the words of their description).
+    pub fn polarity_details(&self, text: &str) -> VaderDetails {
+        let mut contributions = Vec::new();
+        let scores = self.run(text, |lowers, sentiments| {
+            for (word, valence) in lowers.iter().zip(sentiments) {
+                if *valence != 0.0 {
+                    contributions.push(WordValence {
+                        word: (*word).to_string(),
+                        valence: *valence,
+                    });
+                }
+            }
+        });
+        VaderDetails {
+            scores,
+            contributions,
+        }
+    }
+
+    /// The reference's `polarity_scores`; `inspect` sees the lowercase tokens and their final
+    /// valences before they are summed.
+    fn run(&self, text: &str, inspect: impl FnOnce(&[&str], &[f64])) -> VaderScores {
         let substituted;
         let mut processed = text;
         if !text.is_ascii()
@@ -460,6 +502,7 @@ impl Vader {
             .map(|t| &lower_buf[t.lower_start as usize..t.lower_end as usize])
             .collect();
         let sentiments = token_sentiments(&tokens, &lowers);
+        inspect(&lowers, &sentiments);
         score_valence(&sentiments, processed)
     }
 
@@ -848,6 +891,27 @@ mod tests {
         let mut plain = vec![1.9, 1.9, 0.0];
         but_check(&["good", "good", "but"], &mut plain);
         assert_eq!(plain, vec![0.95, 0.95, 0.0]);
+    }
+
+    #[test]
+    fn details_explain_the_scores() {
+        let vader = Vader::new();
+        let details = vader.polarity_details("The food was not GOOD but the staff were great 😁");
+        assert_eq!(
+            details.scores,
+            vader.polarity_scores("The food was not GOOD but the staff were great 😁")
+        );
+        let words: Vec<&str> = details
+            .contributions
+            .iter()
+            .map(|c| c.word.as_str())
+            .collect();
+        assert_eq!(words, ["good", "great", "smiling"]);
+        assert!(details.contributions[0].valence < 0.0, "negated 'GOOD'");
+        assert!(
+            details.contributions[1].valence > 3.1 * 0.9,
+            "'great' after 'but' is boosted"
+        );
     }
 
     #[test]
