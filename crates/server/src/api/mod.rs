@@ -32,6 +32,7 @@ pub fn document() -> &'static ApiDoc {
     DOC.get_or_init(|| {
         let mut doc = ApiDoc::default();
         health::describe(&mut doc);
+        crate::crm::describe(&mut doc);
         posts::describe(&mut doc);
         search::describe(&mut doc);
         stats::describe(&mut doc);

@@ -852,3 +852,359 @@ async fn audit(
         .audit_log(Some(&actor), &filter)
         .await)?))
 }
+
+/// Describes every CRM route for the OpenAPI document.
+pub fn describe(doc: &mut crate::openapi::ApiDoc) {
+    use crate::openapi::Access::{Admin, Lead, Public, Read, Write};
+    let ops: &[(
+        &'static str,
+        &'static str,
+        &'static str,
+        crate::openapi::Access,
+        &'static str,
+    )] = &[
+        (
+            "post",
+            "/api/v1/auth/login",
+            "auth",
+            Public,
+            "Sign in with {username, password}; sets the HttpOnly session cookie.",
+        ),
+        (
+            "post",
+            "/api/v1/auth/logout",
+            "auth",
+            Public,
+            "Ends the session (cookie or bearer token) and clears the cookie.",
+        ),
+        (
+            "get",
+            "/api/v1/me",
+            "auth",
+            Read,
+            "The signed-in user with role and teams.",
+        ),
+        (
+            "post",
+            "/api/v1/me/tokens",
+            "auth",
+            Read,
+            "Issues an API token {name, user_id?} for `Authorization: Bearer`; the secret is shown once.",
+        ),
+        (
+            "get",
+            "/api/v1/users",
+            "people",
+            Lead,
+            "Every user with role, teams and capacity.",
+        ),
+        (
+            "post",
+            "/api/v1/users",
+            "people",
+            Admin,
+            "Creates a user {username, role, password?, teams, max_open_cases?}.",
+        ),
+        (
+            "get",
+            "/api/v1/users/{id}",
+            "people",
+            Read,
+            "One user (yourself, or anyone for leads and admins).",
+        ),
+        (
+            "patch",
+            "/api/v1/users/{id}",
+            "people",
+            Read,
+            "Changes a user: role, teams, capacity, active (admins); name, email, password (yourself).",
+        ),
+        (
+            "get",
+            "/api/v1/teams",
+            "people",
+            Read,
+            "Teams (departments) with their members.",
+        ),
+        (
+            "post",
+            "/api/v1/teams",
+            "people",
+            Admin,
+            "Creates a team {name, description}.",
+        ),
+        (
+            "get",
+            "/api/v1/teams/{team}/workload",
+            "people",
+            Read,
+            "Open cases per member against capacity (members of the team).",
+        ),
+        (
+            "get",
+            "/api/v1/cases",
+            "cases",
+            Read,
+            "Cases on the caller's queues, most recent activity first.",
+        ),
+        (
+            "post",
+            "/api/v1/cases",
+            "cases",
+            Write,
+            "Opens a case by hand {title, team, priority, tags, customer_id?, sla_policy?, assignee_id?}.",
+        ),
+        (
+            "get",
+            "/api/v1/cases/{id}",
+            "cases",
+            Read,
+            "A case with posts, replies, hand-offs, SLA figures and timeline.",
+        ),
+        (
+            "patch",
+            "/api/v1/cases/{id}",
+            "cases",
+            Write,
+            "Changes title, priority, tags; team and SLA policy need a lead.",
+        ),
+        (
+            "post",
+            "/api/v1/cases/{id}/take",
+            "cases",
+            Write,
+            "The caller takes the case.",
+        ),
+        (
+            "post",
+            "/api/v1/cases/{id}/assign",
+            "cases",
+            Lead,
+            "Assigns the case {user_id} to a team member, or unassigns it (null).",
+        ),
+        (
+            "post",
+            "/api/v1/cases/{id}/status",
+            "cases",
+            Write,
+            "Moves the case {status, comment?}; pending_customer pauses the SLA clocks.",
+        ),
+        (
+            "post",
+            "/api/v1/cases/{id}/notes",
+            "cases",
+            Write,
+            "Adds an internal note {body}.",
+        ),
+        (
+            "get",
+            "/api/v1/cases/{id}/timeline",
+            "cases",
+            Read,
+            "Every event on the case, oldest first.",
+        ),
+        (
+            "get",
+            "/api/v1/cases/{id}/sla",
+            "cases",
+            Read,
+            "SLA figures: targets, running clocks with due times, measured responses, met or breached.",
+        ),
+        (
+            "post",
+            "/api/v1/cases/{id}/replies",
+            "replies",
+            Write,
+            "Queues a reply {body | template + variables, private?, handoff?, idempotency_key?}; it waits for approval when the policy says so.",
+        ),
+        (
+            "post",
+            "/api/v1/cases/{id}/handoff",
+            "replies",
+            Write,
+            "A public reply inviting the customer to continue privately {body, handoff: direct_message|email|phone}.",
+        ),
+        (
+            "get",
+            "/api/v1/approvals",
+            "replies",
+            Read,
+            "Replies awaiting approval on the caller's teams.",
+        ),
+        (
+            "get",
+            "/api/v1/replies/{id}",
+            "replies",
+            Read,
+            "One reply with its delivery state.",
+        ),
+        (
+            "post",
+            "/api/v1/replies/{id}/approve",
+            "replies",
+            Lead,
+            "Approves a waiting reply {comment?}.",
+        ),
+        (
+            "post",
+            "/api/v1/replies/{id}/reject",
+            "replies",
+            Lead,
+            "Sends a waiting reply back to its author {comment}.",
+        ),
+        (
+            "post",
+            "/api/v1/replies/{id}/revise",
+            "replies",
+            Write,
+            "Revises a sent-back reply {body}; it waits for approval again.",
+        ),
+        (
+            "post",
+            "/api/v1/replies/{id}/requeue",
+            "replies",
+            Lead,
+            "Puts a rejected reply back in line for delivery.",
+        ),
+        (
+            "get",
+            "/api/v1/templates",
+            "replies",
+            Read,
+            "Reply templates.",
+        ),
+        (
+            "post",
+            "/api/v1/templates",
+            "replies",
+            Lead,
+            "Creates or replaces a template {name, body, team?} (minijinja syntax).",
+        ),
+        (
+            "post",
+            "/api/v1/templates/preview",
+            "replies",
+            Read,
+            "Renders a template {name, variables}.",
+        ),
+        (
+            "put",
+            "/api/v1/templates/{name}",
+            "replies",
+            Lead,
+            "Creates or replaces the named template {body, team?}.",
+        ),
+        (
+            "get",
+            "/api/v1/customers",
+            "customers",
+            Read,
+            "Customers whose name or identity contains q.",
+        ),
+        (
+            "post",
+            "/api/v1/customers/merge",
+            "customers",
+            Lead,
+            "Merges {merged_id} into {survivor_id}; undo with /merges/{id}/unmerge.",
+        ),
+        (
+            "get",
+            "/api/v1/customers/{id}",
+            "customers",
+            Read,
+            "A customer with identities, posts and cases across channels.",
+        ),
+        (
+            "post",
+            "/api/v1/customers/{id}/identities",
+            "customers",
+            Write,
+            "Adds an identity {kind, channel?, value, verified}; a verified email shared with another profile merges them, weaker evidence is suggested.",
+        ),
+        (
+            "get",
+            "/api/v1/customers/{id}/suggestions",
+            "customers",
+            Read,
+            "Open link suggestions for a customer.",
+        ),
+        (
+            "post",
+            "/api/v1/merges/{id}/unmerge",
+            "customers",
+            Lead,
+            "Undoes a merge, restoring both profiles exactly.",
+        ),
+        (
+            "get",
+            "/api/v1/voice",
+            "voice",
+            Read,
+            "Agents' voice entries, newest first (team filter).",
+        ),
+        (
+            "post",
+            "/api/v1/voice",
+            "voice",
+            Write,
+            "Logs a complaint, process glitch, feature request or helpful hint {kind, body, team?, post_id?, case_id?}.",
+        ),
+        (
+            "get",
+            "/api/v1/surveys",
+            "surveys",
+            Read,
+            "CSAT/NPS responses (customer_id, case_id filters).",
+        ),
+        (
+            "post",
+            "/api/v1/surveys",
+            "surveys",
+            Lead,
+            "Records a response {kind: csat|nps, score, case_id?, customer_id?, comment?, external_ref?}.",
+        ),
+        (
+            "post",
+            "/api/v1/surveys/import",
+            "surveys",
+            Lead,
+            "Imports responses from CSV (header: kind,score,case_id,customer_id,comment,responded_at,external_ref).",
+        ),
+        (
+            "get",
+            "/api/v1/audit",
+            "audit",
+            Read,
+            "The audit log (case_id, customer_id, actor_id, before_id, limit); case history for the case's team, the rest for leads, analysts and admins.",
+        ),
+    ];
+    for (method, path, tag, access, summary) in ops.iter().copied() {
+        let op = doc.op(method, path, tag, access, summary);
+        match path {
+            "/api/v1/cases" if method == "get" => {
+                op.query("team", "team queue")
+                    .query(
+                        "status",
+                        "new, open, pending_customer, pending_internal, resolved, closed",
+                    )
+                    .query("assignee_id", "assigned user")
+                    .query("customer_id", "customer")
+                    .query("unassigned", "true: only cases waiting for capacity")
+                    .query("limit", "at most this many (default 200)");
+            }
+            "/api/v1/customers" => {
+                op.query("q", "text in the name or an identity")
+                    .query("limit", "at most this many");
+            }
+            "/api/v1/audit" => {
+                op.query("case_id", "one case")
+                    .query("customer_id", "one customer")
+                    .query("actor_id", "changes by one user")
+                    .query("before_id", "page backwards")
+                    .query("limit", "at most this many (default 100)");
+            }
+            _ => {}
+        }
+    }
+}

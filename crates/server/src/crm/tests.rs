@@ -750,3 +750,32 @@ async fn access_matrix_on_every_endpoint() {
     let (status, _) = f.call("GET", "/cases/999999", Some(&w.lead), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[test]
+fn every_crm_route_is_in_the_openapi_document() {
+    let mut doc = crate::openapi::ApiDoc::default();
+    super::describe(&mut doc);
+    let mut seen = std::collections::HashSet::new();
+    for op in doc.operations() {
+        assert!(
+            seen.insert((op.method, op.path)),
+            "{} {} twice",
+            op.method,
+            op.path
+        );
+        assert!(op.path.starts_with("/api/v1/"), "{}", op.path);
+    }
+    for (method, path) in [
+        ("post", "/api/v1/auth/login"),
+        ("post", "/api/v1/cases/{id}/replies"),
+        ("post", "/api/v1/replies/{id}/approve"),
+        ("post", "/api/v1/merges/{id}/unmerge"),
+        ("get", "/api/v1/audit"),
+    ] {
+        assert!(
+            seen.contains(&(method, path)),
+            "{method} {path} is not documented"
+        );
+    }
+    assert_eq!(seen.len(), 45);
+}
