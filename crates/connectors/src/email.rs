@@ -351,18 +351,19 @@ pub async fn poll_mailbox<S: PostSink>(
     uids.sort_unstable();
     let mut stored = 0;
     for chunk in uids.chunks(config.batch_size) {
+        // Sizes first, so an oversized message is never downloaded.
         let set = chunk
             .iter()
             .map(u32::to_string)
             .collect::<Vec<_>>()
             .join(",");
-        let mut posts = Vec::new();
+        let mut wanted = Vec::new();
         {
-            let mut fetches = session
-                .uid_fetch(&set, "(UID RFC822.SIZE BODY.PEEK[])")
+            let mut sizes = session
+                .uid_fetch(&set, "(UID RFC822.SIZE)")
                 .await
                 .map_err(|error| imap_error(config, "UID FETCH", error))?;
-            while let Some(fetch) = fetches.next().await {
+            while let Some(fetch) = sizes.next().await {
                 let fetch = fetch.map_err(|error| imap_error(config, "UID FETCH", error))?;
                 let Some(uid) = fetch.uid else { continue };
                 if fetch
@@ -370,13 +371,34 @@ pub async fn poll_mailbox<S: PostSink>(
                     .is_some_and(|size| size > config.max_message_bytes)
                 {
                     status.rejected(&format!("message UID {uid} larger than max_message_bytes"));
-                    tracing::warn!(connector = %config.name, uid, "skipped a message larger than max_message_bytes");
+                    tracing::warn!(connector = %config.name, uid, size = fetch.size, "skipped a message larger than max_message_bytes");
                     continue;
                 }
+                wanted.push(uid);
+            }
+        }
+        let mut posts = Vec::new();
+        if !wanted.is_empty() {
+            let set = wanted
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let mut fetches = session
+                .uid_fetch(&set, "(UID BODY.PEEK[])")
+                .await
+                .map_err(|error| imap_error(config, "UID FETCH", error))?;
+            while let Some(fetch) = fetches.next().await {
+                let fetch = fetch.map_err(|error| imap_error(config, "UID FETCH", error))?;
+                let Some(uid) = fetch.uid else { continue };
                 let Some(body) = fetch.body() else {
                     status.rejected(&format!("message UID {uid} came without a body"));
                     continue;
                 };
+                if body.len() > config.max_message_bytes as usize {
+                    status.rejected(&format!("message UID {uid} larger than max_message_bytes"));
+                    continue;
+                }
                 let fallback = format!(
                     "imap:{}/{}/{uid_validity}/{uid}",
                     config.host, config.mailbox

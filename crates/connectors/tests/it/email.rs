@@ -105,9 +105,13 @@ async fn serve_imap(state: Shared) -> u16 {
                                 let mut out = Vec::new();
                                 for (sequence, (uid, body)) in mailbox.messages.iter().enumerate() {
                                     if wanted.contains(uid) {
-                                        out.extend(format!("* {} FETCH (UID {uid} RFC822.SIZE {} BODY[] {{{}}}\r\n", sequence + 1, body.len(), body.len()).into_bytes());
-                                        out.extend(body);
-                                        out.extend(b")\r\n");
+                                        if line.contains("BODY.PEEK[]") {
+                                            out.extend(format!("* {} FETCH (UID {uid} BODY[] {{{}}}\r\n", sequence + 1, body.len()).into_bytes());
+                                            out.extend(body);
+                                            out.extend(b")\r\n");
+                                        } else {
+                                            out.extend(format!("* {} FETCH (UID {uid} RFC822.SIZE {})\r\n", sequence + 1, body.len()).into_bytes());
+                                        }
                                     }
                                 }
                                 out.extend(format!("{tag} OK Fetch completed.\r\n").into_bytes());
@@ -139,6 +143,7 @@ fn imap_config(port: u16, password: &str) -> ImapConfig {
     config.security = Security::None;
     config.interval_secs = 1;
     config.batch_size = 2;
+    config.max_message_bytes = 20_000;
     config
 }
 
@@ -218,12 +223,22 @@ async fn imap_messages_become_threaded_private_posts_and_resume_by_uid() {
     assert!(
         commands
             .iter()
-            .any(|c| c.contains("UID FETCH 3,5 (UID RFC822.SIZE BODY.PEEK[])")),
-        "batches of 2: {commands:?}"
+            .any(|c| c.ends_with("UID FETCH 3,5 (UID RFC822.SIZE)")),
+        "batches of 2, sizes first: {commands:?}"
+    );
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.ends_with("UID FETCH 3,5 (UID BODY.PEEK[])")),
+        "{commands:?}"
     );
 
-    // Restart: `UID 9:*` still answers UID 8 (RFC 3501); nothing is offered twice. A new message
-    // arrives and is picked up.
+    // Restart: `UID 9:*` still answers UID 8 (RFC 3501); nothing is offered twice. New messages
+    // arrive: an oversized one is skipped without being downloaded, the other is picked up.
+
+    let mut huge = fixture("email/customer.eml").into_bytes();
+    huge.extend(vec![b'x'; 30_000]);
+    state.lock().unwrap().messages.push((10, huge));
     state
         .lock()
         .unwrap()
@@ -254,6 +269,20 @@ async fn imap_messages_become_threaded_private_posts_and_resume_by_uid() {
     shutdown.cancel();
     task.await.unwrap();
     assert_eq!(sink.duplicates_offered(), 0);
+    let commands = state.lock().unwrap().commands.clone();
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.ends_with("UID FETCH 10,12 (UID RFC822.SIZE)")),
+        "{commands:?}"
+    );
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.ends_with("UID FETCH 12 (UID BODY.PEEK[])")),
+        "the oversized message is never downloaded: {commands:?}"
+    );
+    assert_eq!(status.get("support-inbox").unwrap().rejected_payloads, 2);
     let html = &sink.posts()[2];
     assert_eq!(
         html.text,

@@ -148,6 +148,25 @@ fn rss_atom_and_json_feed_entries_become_posts() {
     );
 }
 
+#[test]
+fn entity_expansion_bombs_do_not_expand() {
+    let started = std::time::Instant::now();
+    let result = parse_feed(
+        &FeedConfig::new("bomb", "https://bomb.example/feed"),
+        fixture("feed/billion_laughs.xml").as_bytes(),
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    if let Ok(posts) = result {
+        for post in posts {
+            assert!(
+                post.text.len() < 10_000,
+                "an entity was expanded: {} bytes",
+                post.text.len()
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn conditional_get_dedupe_and_restart_without_duplicates() {
     let (fake, url) = start_fake(&fixture("feed/rss2.xml")).await;
