@@ -4,6 +4,7 @@
 //! `app(state)` builds the whole router so tests can drive it without a socket;
 //! `run(listener, app, shutdown)` serves it until `shutdown` resolves.
 
+pub mod analytics;
 pub mod api;
 pub mod auth;
 pub mod crm;
@@ -84,6 +85,7 @@ pub fn app_with(state: AppState, extra: Router) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(crm_routes)
+        .merge(analytics::routes())
         .merge(web::routes())
         .with_state(state)
         .merge(extra)

@@ -20,7 +20,7 @@ export async function renderApprovals(main) {
       const reply = item.reply || item;
       const caseId = item.case_id || reply.case_id;
       return h('li', { class: 'post ours', dataset: { replyId: reply.id } },
-        h('div', { class: 'meta' }, caseId ? h('a', { href: `#/cases/${caseId}` }, `Case #${caseId}`) : null, h('span', { class: 'author' }, reply.author_name || reply.user_name || 'agent'), timeAgo(reply.created_at),
+        h('div', { class: 'meta' }, caseId ? h('a', { href: `#/cases/${caseId}` }, `Case #${caseId}`) : null, badge(reply.channel || 'reply', 'channel'), reply.recipient ? h('span', {}, `to @${reply.recipient}`) : null, h('span', { class: 'author' }, reply.author_name || (reply.author_id ? `by user #${reply.author_id}` : 'by an agent')), timeAgo(reply.created_at),
           badge(item.reason || reply.approval_reason || 'approval policy', 'warn')),
         h('div', { class: 'text' }, reply.text || reply.body),
         lead ? approvalControls(reply, load) : h('p', { class: 'muted small' }, 'A lead will review this reply.'));

@@ -87,6 +87,7 @@ function replyItem(reply, reload) {
 const users = new Map();
 function userName(id) {
   if (id === null || id === undefined) return null;
+  if (session.me && id === session.me.id) return `${session.me.display_name || session.me.username} (you)`;
   const user = users.get(id);
   return user ? (user.display_name || user.username) : `user #${id}`;
 }
@@ -122,6 +123,14 @@ export function approvalControls(reply, reload) {
       if (!comment.value.trim()) { comment.focus(); toast('Say what should change before sending it back.'); return; }
       try { await api(endpoints.sendBack(reply.id), { method: 'POST', body: { comment: comment.value } }); toast('Sent back to the agent.'); refreshApprovalCount(); reload(); } catch (error) { toast(error.message, 'error'); }
     } }, 'Send back'));
+}
+
+/** The customer's name: profile, else the first post's author. */
+function customerName(data) {
+  const author = listOf(data, 'posts', 'thread')[0]?.author;
+  if (data.customer?.display_name) return data.customer.display_name;
+  if (author) return author.display_name ? `${author.display_name} (@${author.handle})` : `@${author.handle}`;
+  return caseCustomer(data);
 }
 
 /** Notes: a `notes` list, or the `note` events of the timeline. */
@@ -189,11 +198,9 @@ export async function renderCase(main, { match }) {
     templateSelect.addEventListener('change', async () => {
       const template = templateList.find((t) => String(t.id ?? t.name) === templateSelect.value);
       if (!template) return;
-      let text = template.body || template.text || '';
-      const rendered = await optional('templates/preview', { method: 'POST', body: { name: template.name, case_id: id } }, null).catch(() => null);
-      const renderedText = rendered?.text || rendered?.body || (typeof rendered === 'string' ? rendered : null);
-      if (renderedText) text = renderedText;
-      else if (!replyText.value.trim()) templateUsed = { name: template.name, text };
+      const text = template.body || template.text || '';
+      // Sent by name while unedited, so the server fills {{ variables }} from the case.
+      if (!replyText.value.trim()) templateUsed = { name: template.name, text };
       replyText.value = replyText.value ? `${replyText.value}\n${text}` : text;
       replyText.focus();
       templateSelect.value = '';
@@ -268,7 +275,7 @@ export async function renderCase(main, { match }) {
       h('h1', { id: 'case-title' }, `Case #${id}: `, h('span', { class: 'muted' }, title.length > 90 ? `${title.slice(0, 90)}…` : title)),
       h('div', { class: 'grid case' },
         h('div', { class: 'stack' },
-          h('section', { class: 'panel', 'aria-labelledby': 'thread-title' }, h('h2', { id: 'thread-title' }, `Conversation with ${caseCustomer(data)}`),
+          h('section', { class: 'panel', 'aria-labelledby': 'thread-title' }, h('h2', { id: 'thread-title' }, `Conversation with ${customerName(data)}`),
             h('ol', { class: 'thread posts', id: 'case-thread' }, threadItems(data, reload, selectPost))),
           composer, notes,
           timeline.length ? h('section', { class: 'panel' }, h('h2', {}, 'Timeline'), h('ol', { class: 'timeline' }, timeline.map((e) => h('li', {}, h('span', { class: 'muted' }, fmtDateTime(e.at || e.created_at), ' · '), `${userName(e.actor_id) || 'system'}: ${(e.kind || e.action || '').replaceAll('_', ' ')} ${eventDetail(e)}`)))) : null),
@@ -295,17 +302,17 @@ async function loadCustomer(panel, data, customer) {
   const profile = customerId ? await optional(endpoints.customer(customerId), {}, null).catch(() => null) : null;
   const person = profile?.customer || profile || customer;
   const identities = listOf(person, 'identities', 'handles');
-  const history = listOf(profile, 'posts', 'history');
-  const cases = listOf(profile, 'cases');
+  const history = (await fullPosts(listOf(profile, 'posts', 'history').slice(-15))).reverse();
+  const cases = listOf(profile, 'cases').map((c) => ({ ...c, id: c.id ?? c.case_id }));
   const firstAuthor = listOf(data, 'posts', 'thread')[0]?.author;
   mount(panel, h('h2', { id: 'customer-title' }, 'Customer'),
     h('p', {}, person.display_name || person.name ? h('strong', {}, person.display_name || person.name) : null, firstAuthor ? h('span', { class: 'post' }, h('span', { class: 'meta' }, authorLine(firstAuthor))) : null),
     h('dl', { class: 'facts' },
       h('dt', {}, 'Reach'), h('dd', {}, fmtCompact(person.reach ?? person.followers ?? firstAuthor?.followers)),
-      h('dt', {}, 'Identities'), h('dd', {}, identities.length ? h('span', { class: 'badges' }, identities.map((i) => badge(`${i.channel || i.kind}: ${i.handle || i.value}`, 'channel'))) : '—'),
+      h('dt', {}, 'Identities'), h('dd', {}, identities.length ? h('span', { class: 'badges' }, identities.map((i) => badge(`${i.channel || i.kind}: ${i.handle || i.value}${i.verified ? ' ✓' : ''}`, 'channel', i.followers ? `${i.followers} followers` : ''))) : '—'),
       person.email ? [h('dt', {}, 'Email'), h('dd', {}, person.email)] : null,
-      h('dt', {}, 'Cases'), h('dd', {}, cases.length ? cases.map((c) => [h('a', { href: `#/cases/${c.id}` }, `#${c.id}`), ` (${c.status}) `]) : (customerId ? 'only this one' : '—'))),
-    history.length ? [h('h3', {}, `History on every channel (${history.length})`), h('ul', { class: 'posts scroll', style: { maxHeight: '320px' } }, history.slice(0, 30).map((p) => postCard(p, { actions: false })))] : null);
+      h('dt', {}, 'Cases'), h('dd', {}, cases.length ? cases.map((c) => [h('a', { href: `#/cases/${c.id}`, title: c.title || '' }, `#${c.id}`), ` (${c.team ? `${c.team}, ` : ''}${(c.status || '').replace('_', ' ')}) `]) : (customerId ? 'only this one' : '—'))),
+    history.length ? [h('h3', {}, `Latest posts on every channel (${listOf(profile, 'posts').length} in all)`), h('ul', { class: 'posts scroll', style: { maxHeight: '320px' } }, history.slice(0, 30).map((p) => postCard(p, { actions: false })))] : null);
 }
 
 /** Dialog: hand the conversation off to a private channel with a public invitation. */

@@ -15,6 +15,20 @@ export function savedQueries() {
 
 function storeQueries(list) { localStorage.setItem(STORAGE_KEY, JSON.stringify(list)); }
 
+/** The preview endpoint, or the same figures from search and the posts list where it is missing. */
+async function previewQuery(query) {
+  try {
+    return await api(endpoints.preview, { method: 'POST', body: { query, limit: 20 } });
+  } catch (error) {
+    if (error.status !== 404 && error.status !== 405) throw error;
+  }
+  const [found, recent] = await Promise.all([
+    api(endpoints.search, { query: { q: query, limit: 1 } }),
+    api(endpoints.posts, { query: { q: query, limit: 20 } }),
+  ]);
+  return { ok: true, error: null, matches: recent.items || [], backtest_count: found.total };
+}
+
 export async function renderListening(main) {
   const server = await optional(endpoints.savedQueries, {}, null).catch(() => null);
   const serverQueries = (server?.items || server?.queries || (Array.isArray(server) ? server : [])).map((q) => ({ name: q.name, query: q.query || q.text, server: true }));
@@ -41,7 +55,7 @@ export async function renderListening(main) {
     if (!query) { mount(errorBox); summary.textContent = 'Type a query to see what it matches.'; preview.replaceChildren(); queryInput.classList.remove('invalid'); return; }
     summary.textContent = 'Checking…';
     try {
-      const result = await api(endpoints.preview, { method: 'POST', body: { query, limit: 20 } });
+      const result = await previewQuery(query);
       if (mine !== generation) return;
       const ok = result.ok !== false;
       queryInput.classList.toggle('invalid', !ok);

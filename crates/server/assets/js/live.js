@@ -92,6 +92,13 @@ export async function checkQuery(query) {
     const result = await api(endpoints.preview, { method: 'POST', body: { query, limit: 0 } });
     return result.ok === false ? (result.error || { message: 'invalid query' }) : null;
   } catch (error) {
+    if (error.status !== 404 && error.status !== 405) return { message: error.message, position: error.body?.error?.position };
+  }
+  // Without the preview endpoint, the search endpoint checks the query just as well.
+  try {
+    await api(endpoints.search, { query: { q: query, limit: 1 } });
+    return null;
+  } catch (error) {
     return { message: error.message, position: error.body?.error?.position };
   }
 }

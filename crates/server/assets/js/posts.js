@@ -1,6 +1,6 @@
 // How a post looks everywhere (live stream, drill-downs, threads), and opening a post's case.
 
-import { api, endpoints, optional } from './api.js';
+import { endpoints, optional } from './api.js';
 import { h, badge, sentimentBadge, taskBadge, timeAgo, fmtCompact, toast } from './ui.js';
 
 /** The author line: display name, @handle, reach, verified tick. */
@@ -22,7 +22,7 @@ export function postBadges(post) {
     taskBadge(analysis, 'intent'),
     taskBadge(analysis, 'urgency'),
     taskBadge(analysis, 'reason'),
-    analysis?.toxicity && !['clean', 'non_toxic', 'none', 'ok'].includes(analysis.toxicity.label) ? taskBadge(analysis, 'toxicity') : null,
+    analysis?.toxicity && !/^(not_|non_|clean|none|ok)/.test(analysis.toxicity.label) ? taskBadge(analysis, 'toxicity') : null,
     route && route.queue ? badge(`→ ${route.queue}`, '', `routed by ${(route.matched_rules || []).join(', ') || 'default'}`) : null,
     route && (route.priority === 'high' || route.priority === 'urgent') ? badge(route.priority, route.priority) : null,
     (route?.alerts || []).length ? badge(`alert: ${route.alerts.join(', ')}`, 'negative') : null,
@@ -51,19 +51,14 @@ export function postCard(post, { fresh = false, actions = true, extra = null } =
   return item;
 }
 
-/** Opens the case a post belongs to; offers to open one when it has none. */
+/** Opens the case a post belongs to; says so when routing put it on no case. */
 export async function openPost(post) {
   if (post.case_id) { location.hash = `#/cases/${post.case_id}`; return; }
   try {
-    const found = await optional(endpoints.cases, { query: { post_id: post.id, limit: 1 } }, null);
-    const items = found?.items || found?.cases || [];
-    const match = items.find((c) => (c.post_ids || []).includes(post.id) || c.post_id === post.id || (c.posts || []).some((p) => (p.id ?? p) === post.id)) || (items.length === 1 && found?.filtered !== false ? items[0] : null);
-    if (match) { location.hash = `#/cases/${match.id}`; return; }
-    const created = await api(endpoints.cases, { method: 'POST', body: { post_id: post.id } });
-    const id = created.id || created.case?.id;
-    toast(`Opened case #${id}`);
-    location.hash = `#/cases/${id}`;
+    const found = await optional(endpoints.postCase(post.id), {}, null);
+    if (found?.case_id) { location.hash = `#/cases/${found.case_id}`; return; }
+    toast(post.route?.queue === 'unrouted' ? 'No case: no routing rule sent this post to a team. Add a rule on the Listening screen.' : 'This post is not on a case yet; cases open as routing sends posts to a team queue.');
   } catch (error) {
-    toast(`Could not open a case for this post: ${error.message}`, 'error');
+    toast(`Could not open the case: ${error.message}`, 'error');
   }
 }

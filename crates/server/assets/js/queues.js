@@ -30,11 +30,23 @@ function assigneeName(item) {
   return user ? (user.display_name || user.username) : item.assignee_id ? `user #${item.assignee_id}` : null;
 }
 
+/** Fetches the SLA figures of up to 150 cases (8 at a time) and puts them on the cases. */
+async function attachSla(cases) {
+  const todo = cases.filter((c) => !c.sla && c.sla_policy && !['resolved', 'closed'].includes(c.status)).slice(0, 150);
+  let next = 0;
+  async function worker() {
+    while (next < todo.length) {
+      const item = todo[next++];
+      item.sla = await optional(endpoints.caseSla(item.id), {}, null).catch(() => null);
+    }
+  }
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
 /** Queue summaries: CRM queues (with SLA) when available, routed post queues otherwise. */
 export async function loadQueues() {
-  const crm = await optional('queues/summary', {}, null);
-  const posts = await optional(endpoints.queues, {}, { queues: [] });
-  const list = crm?.queues || posts?.queues || [];
+  const crm = await optional(endpoints.queueSummary, {}, null).catch(() => null);
+  const list = crm?.queues?.length ? crm.queues : (await optional(endpoints.queues, {}, { queues: [] }))?.queues || [];
   return list.map((q) => ({
     queue: q.queue || q.team || q.name,
     count: q.open ?? q.count ?? 0,
@@ -52,7 +64,7 @@ export async function renderQueues(main, { match, params }) {
   const mine = new Set(me.teams || []);
   const visible = queues.filter((q) => ['admin', 'analyst'].includes(me.role) || mine.size === 0 || mine.has(q.queue));
   const selectedQueue = decodeURIComponent(match[1] || '') || params.get('queue') || visible.find((q) => mine.has(q.queue))?.queue || visible[0]?.queue || '';
-  const users = (await optional(endpoints.users, {}, { items: [] })) || {};
+  const users = (await optional(endpoints.users, {}, { items: [] }).catch(() => null)) || {};
   const userList = users.items || users.users || (Array.isArray(users) ? users : []);
   for (const user of userList) knownUsers.set(user.id, user);
 
@@ -109,7 +121,9 @@ export async function renderQueues(main, { match, params }) {
       mount(panel, h('p', { class: 'error-text', role: 'alert' }, `Could not load cases: ${error.message}`));
       return;
     }
-    const items = caseItems(data).filter((c) => status !== 'active' || !['resolved', 'closed'].includes(c.status)).sort((a, b) => (slaDue(a)?.getTime() ?? Infinity) - (slaDue(b)?.getTime() ?? Infinity));
+    const listed = caseItems(data).filter((c) => status !== 'active' || !['resolved', 'closed'].includes(c.status));
+    await attachSla(listed);
+    const items = listed.sort((a, b) => (slaDue(a)?.getTime() ?? Infinity) - (slaDue(b)?.getTime() ?? Infinity));
     if (!items.length) { mount(panel, h('p', { class: 'empty' }, 'No cases here. Nice.')); updateBulk(); return; }
     const allBox = h('input', { type: 'checkbox', 'aria-label': 'Select all cases', onchange: () => { panel.querySelectorAll('input.pick').forEach((c) => { c.checked = allBox.checked; }); updateBulk(); } });
     const rows = items.map((item) => {

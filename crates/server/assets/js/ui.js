@@ -23,6 +23,7 @@ export function s(tag, attrs = {}, ...children) {
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null) continue;
     if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (key === 'style' && typeof value === 'object') Object.assign(el.style, value);
     else el.setAttribute(key, String(value));
   }
   append(el, children);
@@ -103,7 +104,7 @@ export function sentimentBadge(analysis) {
 export function taskBadge(analysis, task) {
   const prediction = analysis?.[task];
   if (!prediction || !prediction.label || prediction.label === 'none') return null;
-  const kind = task === 'urgency' ? (prediction.label === 'high' || prediction.label === 'urgent' ? 'urgent' : prediction.label === 'medium' ? 'warn' : '') : task === 'toxicity' && prediction.label !== 'clean' && prediction.label !== 'non_toxic' ? 'negative' : 'info';
+  const kind = task === 'urgency' ? (prediction.label === 'high' || prediction.label === 'urgent' ? 'urgent' : prediction.label === 'medium' ? 'warn' : '') : task === 'toxicity' && !/^(not_|non_|clean|none|ok)/.test(prediction.label) ? 'negative' : 'info';
   return badge(`${task === 'intent' ? '' : task + ': '}${prediction.label}`, kind, `${task}: ${prediction.label} (${Math.round((prediction.confidence || 0) * 100)}% sure; ${prediction.model || ''})`);
 }
 
