@@ -39,13 +39,33 @@ struct Fixture {
     app: Router,
     crm: Crm,
     clock: Arc<Mutex<DateTime<Utc>>>,
-    path: std::path::PathBuf,
+    /// The SQLite file, or the PostgreSQL (url, schema) to drop afterwards.
+    path: Option<std::path::PathBuf>,
+    pg_schema: Option<(String, String)>,
 }
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        if let Some(path) = &self.path {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+        if let Some((url, schema)) = self.pg_schema.take() {
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async move {
+                    if let Ok(pool) = DbPool::connect(&url).await {
+                        let _ = pool
+                            .execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"), &[])
+                            .await;
+                    }
+                });
+            })
+            .join();
         }
     }
 }
@@ -59,6 +79,39 @@ async fn fixture(name: &str) -> Fixture {
     let pool = DbPool::connect(&format!("sqlite://{}", path.display()))
         .await
         .unwrap();
+    fixture_on(pool, Some(path), None).await
+}
+
+/// The same on PostgreSQL in a schema of its own, when `SWITCHYARD_TEST_POSTGRES_URL` is set.
+async fn postgres_fixture(name: &str) -> Option<Fixture> {
+    let Some(url) = std::env::var("SWITCHYARD_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("SKIPPED (no postgres): {name}");
+        return None;
+    };
+    let schema = format!("crm_http_{name}_{}", std::process::id());
+    let admin = DbPool::connect(&url).await.unwrap();
+    admin
+        .execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"), &[])
+        .await
+        .unwrap();
+    admin
+        .execute(&format!("CREATE SCHEMA {schema}"), &[])
+        .await
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    let pool = DbPool::connect(&scoped).await.unwrap();
+    Some(fixture_on(pool, None, Some((url, schema))).await)
+}
+
+async fn fixture_on(
+    pool: DbPool,
+    path: Option<std::path::PathBuf>,
+    pg_schema: Option<(String, String)>,
+) -> Fixture {
     migrate_from_source_tree(&pool).await.unwrap();
     let mut config = CrmConfig::default();
     config.admin.password = Some("first admin password".into());
@@ -80,6 +133,7 @@ async fn fixture(name: &str) -> Fixture {
         crm,
         clock,
         path,
+        pg_schema,
     }
 }
 
@@ -490,6 +544,13 @@ async fn scenario(f: &Fixture) -> World {
 async fn issue_4_scenario_through_the_api() {
     let f = fixture("scenario").await;
     scenario(&f).await;
+}
+
+#[tokio::test]
+async fn issue_4_scenario_through_the_api_on_postgres() {
+    if let Some(f) = postgres_fixture("scenario").await {
+        scenario(&f).await;
+    }
 }
 
 #[tokio::test]
