@@ -18,6 +18,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite in `data_dir`.
     pub database_url: Option<String>,
+    /// NATS JetStream server for the scale-out ingest log (`publish` and `worker`).
+    pub bus_url: Option<String>,
+    /// JetStream stream name of the ingest log.
+    pub bus_stream: String,
     /// Address `serve` listens on.
     pub listen: SocketAddr,
     /// Routing rules file (TOML). Relative paths are resolved against the config file's folder.
@@ -37,6 +41,8 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("switchyard-data"),
             database_url: None,
+            bus_url: None,
+            bus_stream: "SWITCHYARD".to_string(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             rules: None,
             queries: BTreeMap::new(),
@@ -178,6 +184,9 @@ impl Config {
         }
         if let Some(url) = get("SWITCHYARD_DATABASE_URL") {
             self.database_url = Some(url);
+        }
+        if let Some(url) = get("SWITCHYARD_BUS_URL") {
+            self.bus_url = Some(url);
         }
         if let Some(listen) = get("SWITCHYARD_LISTEN") {
             self.listen = listen.parse().with_context(|| {

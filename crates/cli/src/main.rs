@@ -66,6 +66,20 @@ enum Command {
     },
     /// Read JSON lines with a "text" field on stdin; write them with an added "analysis" object.
     Analyze,
+    /// Publish posts from files to the NATS JetStream ingest log (scale-out; see `worker`).
+    Publish {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Format instead of detection (as for `import`).
+        #[arg(long)]
+        format: Option<String>,
+    },
+    /// Consume the ingest log into the store (run several, on several machines).
+    Worker {
+        /// Posts per batch (one store transaction each).
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
     /// Search stored posts with a listening query.
     Search {
         /// The query, e.g. '"lost bag" OR delay* -thanks lang:en'.
@@ -175,6 +189,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
     match cli.command {
         Command::Analyze => commands::analyze_stdin(),
+        Command::Publish { paths, format } => {
+            let format = format
+                .map(|name| name.parse().map_err(anyhow::Error::from))
+                .transpose()?;
+            let any_rejected =
+                runtime()?.block_on(commands::bus::publish(&config, &paths, format))?;
+            Ok(if any_rejected {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Worker { batch } => {
+            logging::init(&config.log);
+            runtime()?.block_on(commands::bus::worker(&config, batch.clamp(1, 10_000)))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve { listen } => {
             if let Some(listen) = listen {
                 config.listen = listen;

@@ -1,18 +1,16 @@
-//! The glue between the libraries that must not know each other: connectors hand posts to the
-//! pipeline ([`PipelineSink`]), the pipeline hands stored posts to the CRM ([`CaseHook`]), the
-//! CRM's outbox hands replies to the connectors' senders ([`OutboxSender`]), and replies we sent
-//! are recognised when a connector hears them back (the shared [`SentLedger`]).
+//! The glue between libraries that must not know each other: live connectors hand posts to the
+//! pipeline through [`PipelineSink`] (posts and cursor in one transaction), and in the demo
+//! [`DemoDelivery`] stands in for the network on channels that have no configured connector.
+//! The CRM's own pieces (post hook, own-reply check, connector senders, SLA watch) live in
+//! `switchyard_crm::integration`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use switchyard_connectors::{
-    AnyReplySender, PostSink, ReplySender as ChannelSender, SentLedger, SinkError, SinkOutcome,
-};
-use switchyard_crm::Crm;
+use switchyard_connectors::{PostSink, ReplySender as _, SinkError, SinkOutcome};
+use switchyard_crm::integration::ConnectorSenders;
 use switchyard_crm::replies::{DeliveryOutcome, OutgoingReply, ReplySender, SendFuture};
-use switchyard_domain::{Channel, NewPost, Visibility};
-use switchyard_pipeline::{HookFuture, LivePost, Pipeline, PostHook};
+use switchyard_domain::{Channel, NewPost};
+use switchyard_pipeline::Pipeline;
 
 /// Live connectors store through the pipeline: posts and cursor in one transaction.
 #[derive(Clone)]
@@ -51,114 +49,35 @@ impl PostSink for PipelineSink {
     }
 }
 
-/// Opens or joins a case for every stored post that routing put on a team queue.
-pub struct CaseHook {
-    pub crm: Crm,
+/// Demo only: replies on channels with a configured connector go out through it; the others are
+/// "delivered" to the log with a local id, since the demo has no network.
+pub struct DemoDelivery {
+    pub senders: ConnectorSenders,
+    pub configured: Vec<Channel>,
+    pub sequence: AtomicU64,
 }
 
-impl PostHook for CaseHook {
-    fn name(&self) -> &str {
-        "crm cases"
-    }
-
-    fn on_stored<'a>(&'a self, posts: &'a [LivePost]) -> HookFuture<'a> {
-        Box::pin(async move {
-            let mut failures = 0usize;
-            let mut last_error = String::new();
-            for stored in posts {
-                if let Err(error) = self
-                    .crm
-                    .open_or_join_case(&stored.post, &stored.route, Some(&stored.analysis))
-                    .await
-                {
-                    failures += 1;
-                    last_error = error.to_string();
-                }
-            }
-            if failures > 0 {
-                return Err(format!(
-                    "{failures} of {} posts could not be put on a case; last error: {last_error}",
-                    posts.len()
-                ));
-            }
-            Ok(())
-        })
-    }
-}
-
-/// Hands outbox replies to the configured channel senders, by channel.
-pub struct OutboxSender {
-    senders: HashMap<Channel, AnyReplySender>,
-    ledger: SentLedger,
-    /// Demo mode: channels without a sender "deliver" to a local log instead of a network.
-    demo: bool,
-    demo_sequence: AtomicU64,
-}
-
-impl OutboxSender {
-    pub fn new(senders: Vec<(String, AnyReplySender)>, ledger: SentLedger, demo: bool) -> Self {
-        let mut by_channel = HashMap::new();
-        for (name, sender) in senders {
-            let channel = sender.channel();
-            if by_channel.insert(channel, sender).is_some() {
-                tracing::warn!(connector = %name, %channel, "several reply senders for one channel; the last configured one is used");
-            }
-        }
-        OutboxSender {
-            senders: by_channel,
-            ledger,
-            demo,
-            demo_sequence: AtomicU64::new(1),
+impl DemoDelivery {
+    pub fn new(senders: Vec<(String, switchyard_connectors::AnyReplySender)>) -> Self {
+        let configured = senders.iter().map(|(_, sender)| sender.channel()).collect();
+        DemoDelivery {
+            senders: ConnectorSenders::new(senders),
+            configured,
+            sequence: AtomicU64::new(1),
         }
     }
 }
 
-fn to_channel_reply(reply: &OutgoingReply) -> switchyard_connectors::OutgoingReply {
-    switchyard_connectors::OutgoingReply {
-        channel: reply.channel,
-        in_reply_to: reply.in_reply_to.clone(),
-        thread: None,
-        to: reply.recipient.clone(),
-        subject: None,
-        text: reply.body.clone(),
-        private: reply.visibility == Visibility::Private,
-        idempotency_key: reply.idempotency_key.clone(),
-    }
-}
-
-impl ReplySender for OutboxSender {
+impl ReplySender for DemoDelivery {
     fn send<'a>(&'a self, reply: &'a OutgoingReply) -> SendFuture<'a> {
+        if self.configured.contains(&reply.channel) {
+            return self.senders.send(reply);
+        }
         Box::pin(async move {
-            let Some(sender) = self.senders.get(&reply.channel) else {
-                if self.demo {
-                    let n = self.demo_sequence.fetch_add(1, Ordering::Relaxed);
-                    let external_id = format!("demo-reply-{}-{n}", reply.reply_id);
-                    self.ledger.record(reply.channel, &external_id);
-                    tracing::info!(reply = reply.reply_id, channel = %reply.channel, "demo: reply delivered to the local log (no network in the demo)");
-                    return DeliveryOutcome::Delivered { external_id };
-                }
-                return DeliveryOutcome::Retry {
-                    reason: format!(
-                        "no connector that can send on {} is configured; add one to [[connectors]] in switchyard.toml",
-                        reply.channel
-                    ),
-                    after_seconds: Some(300),
-                };
-            };
-            match sender.send(&to_channel_reply(reply)).await {
-                switchyard_connectors::DeliveryOutcome::Delivered { external_id } => {
-                    self.ledger.record(reply.channel, &external_id);
-                    DeliveryOutcome::Delivered { external_id }
-                }
-                switchyard_connectors::DeliveryOutcome::Retry { reason, after } => {
-                    DeliveryOutcome::Retry {
-                        reason,
-                        after_seconds: after.map(|after| after.as_secs()),
-                    }
-                }
-                switchyard_connectors::DeliveryOutcome::Rejected { reason } => {
-                    DeliveryOutcome::Rejected { reason }
-                }
+            let n = self.sequence.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(reply = reply.reply_id, channel = %reply.channel, "demo: reply delivered to the local log (the demo has no network)");
+            DeliveryOutcome::Delivered {
+                external_id: format!("demo-reply-{}-{n}", reply.reply_id),
             }
         })
     }

@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns parsed arguments into library calls and prints results.
 
 pub mod analyze;
+pub mod bus;
 pub mod import;
 pub mod models;
 pub mod rules;

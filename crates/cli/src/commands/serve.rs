@@ -2,11 +2,12 @@
 //! workers, and serves the API, live stream and web command center until Ctrl-C.
 
 use crate::config::{Config, resolve_secret};
-use crate::wiring::{CaseHook, OutboxSender, PipelineSink};
+use crate::wiring::{DemoDelivery, PipelineSink};
 use anyhow::{Context, Result, bail};
 use std::sync::Arc;
 use std::time::Duration;
 use switchyard_connectors::{SentLedger, StatusRegistry, WebhookState, webhook_router};
+use switchyard_crm::integration::ConnectorSenders;
 use switchyard_crm::{Crm, DbPool};
 use switchyard_pipeline::Pipeline;
 use switchyard_pipeline::route::RuleSet;
@@ -64,10 +65,7 @@ pub async fn build_core(config: &Config) -> Result<(Store, Arc<Pipeline>, Crm)> 
     let rules = load_rules(config)?;
     let analyzer = Arc::new(switchyard_analyze::Analyzer::new());
     let pipeline = Arc::new(Pipeline::new(analyzer, rules, store.clone()));
-    let db = match store.db() {
-        switchyard_store::Db::Sqlite(pool) => DbPool::Sqlite(pool.clone()),
-        switchyard_store::Db::Postgres(pool) => DbPool::Postgres(pool.clone()),
-    };
+    let db = DbPool::from(store.db());
     let crm = Crm::new(db, &config.crm).context("checking the [crm] configuration")?;
     if let Some(admin) = crm.start().await.context("starting the CRM")? {
         match admin.generated_password {
@@ -93,7 +91,9 @@ pub async fn build_core(config: &Config) -> Result<(Store, Arc<Pipeline>, Crm)> 
             .await
             .with_context(|| format!("creating the team for queue {queue:?}"))?;
     }
-    pipeline.add_hook(Arc::new(CaseHook { crm: crm.clone() }));
+    // Routing opens or joins cases; our own delivered replies are never ingested as new posts.
+    pipeline.add_hook(Arc::new(crm.post_hook()));
+    pipeline.set_own_replies(Arc::new(crm.own_reply_checker()));
     Ok((store, pipeline, crm))
 }
 
@@ -103,13 +103,8 @@ pub async fn build(config: &Config, mode: Mode) -> Result<Runtime> {
     switchyard_connectors::validate_all(&config.connectors)
         .context("checking the [[connectors]] configuration")?;
 
-    // Loop prevention: what our senders delivered is recognised when a connector hears it back.
+    // Senders record what they delivered here too (the connectors' own loop check).
     let ledger = SentLedger::with_capacity(100_000);
-    let own = ledger.clone();
-    pipeline.set_own_replies(Arc::new(move |channel, external_id: &str| {
-        own.contains(channel, external_id)
-    }));
-
     let shutdown = CancellationToken::new();
     let mut tasks = Vec::new();
 
@@ -140,7 +135,10 @@ pub async fn build(config: &Config, mode: Mode) -> Result<Runtime> {
     // The reply outbox: delivered through the configured senders, crash-safe in the CRM tables.
     let senders = switchyard_connectors::reply_senders(&config.connectors, &ledger)
         .context("setting up reply senders")?;
-    let outbox = Arc::new(OutboxSender::new(senders, ledger, mode == Mode::Demo));
+    let outbox: Arc<dyn switchyard_crm::replies::ReplySender> = match mode {
+        Mode::Demo => Arc::new(DemoDelivery::new(senders)),
+        Mode::Serve => Arc::new(ConnectorSenders::new(senders)),
+    };
     let (stop_workers, worker_shutdown) = tokio::sync::watch::channel(false);
     {
         let crm = crm.clone();
@@ -151,25 +149,15 @@ pub async fn build(config: &Config, mode: Mode) -> Result<Runtime> {
                 .await;
         }));
     }
-    // SLA clocks: breach and about-to-breach events, logged and counted as they happen.
+    // SLA clocks: breach and about-to-breach events are logged as they happen.
     {
         let crm = crm.clone();
-        let mut shutdown = worker_shutdown.clone();
+        let shutdown = worker_shutdown.clone();
         tasks.push(tokio::spawn(async move {
-            loop {
-                match crm.sla_events(crm.now()).await {
-                    Ok(events) => {
-                        for event in events {
-                            tracing::warn!(case = event.case_id, team = %event.team, kind = %event.kind, policy = %event.policy, due_at = %event.due_at, "SLA event");
-                        }
-                    }
-                    Err(error) => tracing::warn!(%error, "checking SLA clocks failed"),
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(30)) => {}
-                    _ = shutdown.changed() => return,
-                }
-            }
+            crm.run_sla_watch(Duration::from_secs(30), shutdown, |event| {
+                tracing::warn!(case = event.case_id, team = %event.team, kind = %event.kind, policy = %event.policy, due_at = %event.due_at, "SLA event");
+            })
+            .await;
         }));
     }
     {

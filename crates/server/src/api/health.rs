@@ -52,10 +52,7 @@ pub fn describe(doc: &mut crate::openapi::ApiDoc) {
 }
 
 /// `GET /api/v1/connectors`: each live connector's state, last success, lag, errors.
-pub async fn connectors(
-    State(state): State<AppState>,
-    actor: Actor,
-) -> ApiResult<Json<Value>> {
+pub async fn connectors(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Value>> {
     actor.require_read()?;
     Ok(Json(json!({"connectors": (state.connector_status)()})))
 }

@@ -2,6 +2,7 @@
 //! operations for the OpenAPI document.
 
 pub mod health;
+pub mod listening;
 pub mod live;
 pub mod posts;
 pub mod search;
@@ -23,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .merge(search::routes())
         .merge(stats::routes())
         .merge(live::routes())
+        .merge(listening::routes())
         .route("/api/v1/openapi.json", get(openapi_json))
 }
 
@@ -37,6 +39,7 @@ pub fn document() -> &'static ApiDoc {
         search::describe(&mut doc);
         stats::describe(&mut doc);
         live::describe(&mut doc);
+        listening::describe(&mut doc);
         doc.op(
             "get",
             "/api/v1/openapi.json",
