@@ -830,7 +830,7 @@ async fn stream_once<S: PostSink>(
     backoff.reset();
     let key = source.cursor_key(&client.config.name);
     let mut cursor = sink.load_cursor(&key).await?;
-    let mut events = response.bytes_stream().eventsource();
+    let mut events = guard_event_size(response.bytes_stream()).eventsource();
     loop {
         let next = tokio::time::timeout(STREAM_IDLE_TIMEOUT, events.next()).await;
         let event = match next {
@@ -881,6 +881,35 @@ async fn stream_once<S: PostSink>(
         cursor = Some(item_id);
         status.success(outcome.inserted, newest);
     }
+}
+
+/// Ends the byte stream with an error when more than [`MAX_EVENT_BYTES`] arrive without an event
+/// boundary (a blank line), so a hostile or broken server cannot make the SSE parser buffer
+/// without bound; the stream is then reconnected.
+fn guard_event_size<S>(
+    stream: S,
+) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>>
+where
+    S: futures_util::Stream<Item = Result<axum::body::Bytes, reqwest::Error>>,
+{
+    let mut since_boundary = 0usize;
+    stream.map(move |chunk| {
+        let chunk = chunk.map_err(|error| std::io::Error::other(describe_error(&error)))?;
+        let last_boundary = chunk
+            .windows(2)
+            .rposition(|pair| pair == b"\n\n")
+            .or_else(|| chunk.windows(3).rposition(|triple| triple == b"\n\r\n"));
+        since_boundary = match last_boundary {
+            Some(position) => chunk.len() - position,
+            None => since_boundary + chunk.len(),
+        };
+        if since_boundary > MAX_EVENT_BYTES {
+            return Err(std::io::Error::other(format!(
+                "a streaming event exceeded {MAX_EVENT_BYTES} bytes"
+            )));
+        }
+        Ok(chunk)
+    })
 }
 
 /// Decodes one streaming event into (cursor id, post). `Ok(None)` for events that carry no post

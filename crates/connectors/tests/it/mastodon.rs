@@ -716,3 +716,47 @@ async fn stream_restart_resumes_without_loss_or_duplicates_and_our_reply_is_not_
         "422 is permanent"
     );
 }
+
+#[tokio::test]
+async fn an_endless_streaming_event_is_cut_off_and_the_stream_reconnects() {
+    let (fake, base) = start().await;
+    let store = MemorySink::new();
+    store
+        .ingest(vec![], Some(CursorUpdate::new("social:tag:acme", "100")))
+        .await
+        .unwrap();
+    let mut config = MastodonConfig::new("social", &base, Secret::new(TOKEN));
+    config.streams = vec!["hashtag:acme".to_string()];
+    config.mentions = false;
+    let status = StatusRegistry::new();
+    let shutdown = CancellationToken::new();
+    let task = spawn(
+        ConnectorConfig::Mastodon(config),
+        store.clone(),
+        &status,
+        shutdown.clone(),
+        accept_all(),
+    );
+    wait_connections(&fake, 1).await;
+    // 3 MB of `data:` in one event: more than a client should ever buffer.
+    broadcast(&fake, "update", "x".repeat(3 * 1024 * 1024));
+    wait_connections(&fake, 2).await;
+    let status_json = add(&fake, 101, "still listening");
+    broadcast(&fake, "update", status_json.to_string());
+    assert!(
+        wait_until(Duration::from_secs(5), || async {
+            store.posts().len() == 1
+        })
+        .await
+    );
+    shutdown.cancel();
+    task.await.unwrap();
+    assert!(
+        status
+            .get("social")
+            .unwrap()
+            .last_error
+            .unwrap()
+            .contains("exceeded")
+    );
+}
