@@ -292,6 +292,18 @@ async fn click_containing(browser: &Browser, css: &str, text: &str, inner: &str)
     );
 }
 
+/// Saves a screenshot after clearing transient toasts, so the pictures show the screen itself.
+async fn shot(browser: &Browser, dir: &std::path::Path, name: &str) {
+    browser
+        .script(
+            "document.getElementById('toasts')?.replaceChildren();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser.screenshot(&dir.join(name)).await.unwrap();
+}
+
 async fn sign_in(browser: &Browser, (username, password): (&str, &str)) {
     browser
         .wait_for("#signin-username", None, WAIT)
@@ -362,7 +374,7 @@ async fn command_center_in_a_real_browser() {
         .wait_for("#signin-username", None, WAIT)
         .await
         .unwrap();
-    browser.screenshot(&shots.join("signin.png")).await.unwrap();
+    shot(&browser, &shots, "signin.png").await;
     sign_in(&browser, AGENT).await;
     browser.wait_for(".kpis", None, WAIT).await.unwrap();
     browser
@@ -373,10 +385,7 @@ async fn command_center_in_a_real_browser() {
         .wait_for(".queue-list a", Some("support"), WAIT)
         .await
         .unwrap();
-    browser
-        .screenshot(&shots.join("overview.png"))
-        .await
-        .unwrap();
+    shot(&browser, &shots, "overview.png").await;
 
     // 2. a new post arrives in the live stream while the agent watches
     browser.goto(&format!("{base}/#/live")).await.unwrap();
@@ -405,7 +414,7 @@ async fn command_center_in_a_real_browser() {
         .wait_for("#live-list .post", Some(&unique), WAIT)
         .await
         .unwrap();
-    browser.screenshot(&shots.join("live.png")).await.unwrap();
+    shot(&browser, &shots, "live.png").await;
 
     // 3. the agent opens its case and replies; the author's reach means a lead must approve
     click_containing(&browser, "#live-list .post", &unique, "button").await;
@@ -429,7 +438,7 @@ async fn command_center_in_a_real_browser() {
         .wait_for("#customer-title", None, WAIT)
         .await
         .unwrap();
-    browser.screenshot(&shots.join("case.png")).await.unwrap();
+    shot(&browser, &shots, "case.png").await;
     let case_url: String = browser
         .script("return location.hash", vec![])
         .await
@@ -447,7 +456,7 @@ async fn command_center_in_a_real_browser() {
         .wait_for("#cases-table tbody tr", None, WAIT)
         .await
         .unwrap();
-    browser.screenshot(&shots.join("queues.png")).await.unwrap();
+    shot(&browser, &shots, "queues.png").await;
     browser.goto(&format!("{base}/#/listening")).await.unwrap();
     browser
         .type_into("#query-text", "late OR lost")
@@ -461,10 +470,7 @@ async fn command_center_in_a_real_browser() {
         .wait_for("#query-preview .post", None, WAIT)
         .await
         .unwrap();
-    browser
-        .screenshot(&shots.join("listening.png"))
-        .await
-        .unwrap();
+    shot(&browser, &shots, "listening.png").await;
 
     // 4. the lead approves the reply
     browser.click("#signout-button").await.unwrap();
@@ -478,10 +484,7 @@ async fn command_center_in_a_real_browser() {
         )
         .await
         .unwrap();
-    browser
-        .screenshot(&shots.join("approvals.png"))
-        .await
-        .unwrap();
+    shot(&browser, &shots, "approvals.png").await;
     browser.click("#approvals-list .approve").await.unwrap();
     browser
         .wait_for("main .empty", Some("Nothing waits for approval"), WAIT)
@@ -507,10 +510,7 @@ async fn command_center_in_a_real_browser() {
         .await
         .unwrap();
     browser.wait_for("#top1-share", None, WAIT).await.unwrap();
-    browser
-        .screenshot(&shots.join("analytics.png"))
-        .await
-        .unwrap();
+    shot(&browser, &shots, "analytics.png").await;
     browser.click("#an-volume .seg").await.unwrap();
     browser
         .wait_for("#an-volume-drill .drill-posts li", None, WAIT)
@@ -521,10 +521,7 @@ async fn command_center_in_a_real_browser() {
         .wait_for("#an-top-drill .drill-posts li", None, WAIT)
         .await
         .unwrap();
-    browser
-        .screenshot(&shots.join("analytics-drilldown.png"))
-        .await
-        .unwrap();
+    shot(&browser, &shots, "analytics-drilldown.png").await;
 
     let errors = browser.console_errors().await;
     assert!(

@@ -29,6 +29,14 @@ function pickable(el, label, onPick) {
   return el;
 }
 
+/** A round step (1, 2, 5 × 10^n, at least 1) at or above `raw`. */
+function niceStep(raw) {
+  if (raw <= 1) return 1;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  for (const factor of [1, 2, 2.5, 5, 10]) if (factor * power >= raw) return Math.ceil(factor * power);
+  return Math.ceil(10 * power);
+}
+
 /**
  * Stacked bars over time. `points`: [{start, total, positive, neutral, negative, avg_compound}].
  * `onPick(point, series)` is called with series 'positive' | 'neutral' | 'negative'.
@@ -39,7 +47,9 @@ export function sentimentBars(points, { title = 'Volume and sentiment', onPick =
   const pad = { l: 48, r: 44, t: 12, b: 34 };
   const innerW = width - pad.l - pad.r;
   const innerH = height - pad.t - pad.b;
-  const max = Math.max(1, ...points.map((p) => p.total));
+  const rawMax = Math.max(1, ...points.map((p) => p.total));
+  const tick = niceStep(rawMax / 4);
+  const max = tick * 4;
   const step = innerW / Math.max(1, points.length);
   const barW = Math.max(1, step * 0.8);
   const svg = s('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'group', 'aria-label': title });
@@ -47,7 +57,7 @@ export function sentimentBars(points, { title = 'Volume and sentiment', onPick =
   for (let i = 0; i <= 4; i += 1) {
     const y = pad.t + innerH - (innerH * i) / 4;
     svg.append(s('line', { class: 'grid-line', x1: pad.l, x2: width - pad.r, y1: y, y2: y }));
-    svg.append(s('text', { x: pad.l - 6, y: y + 4, 'text-anchor': 'end' }, fmtInt(Math.round((max * i) / 4))));
+    svg.append(s('text', { x: pad.l - 6, y: y + 4, 'text-anchor': 'end' }, fmtInt(tick * i)));
   }
   const fmt = (d) => (hourly ? d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit' }) : d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' }));
   const labelEvery = Math.max(1, Math.ceil(points.length / 8));

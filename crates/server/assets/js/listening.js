@@ -114,7 +114,8 @@ async function loadRules(box) {
       const data = await api(endpoints.rulesBacktest, { query: { since: new Date(Date.now() - Number(since.value) * 86400e3).toISOString() } });
       const perRule = data.rules || data.items || data.by_rule || [];
       mount(backtestOut, h('p', { class: 'small' }, `${fmtInt(data.posts ?? data.scanned ?? 0)} posts replayed.`),
-        Array.isArray(perRule) ? h('ul', {}, perRule.map((r) => h('li', {}, `${r.rule || r.name}: ${fmtInt(r.matched ?? r.count ?? 0)} matches`, r.changed !== undefined ? ` (${fmtInt(r.changed)} would move)` : ''))) :
+        data.unrouted !== undefined ? h('p', { class: 'small' }, `${fmtInt(data.unrouted)} would reach no team queue.`) : null,
+        Array.isArray(perRule) ? h('ul', {}, perRule.map((r) => h('li', {}, `${r.rule || r.name}: matches ${fmtInt(r.matched ?? r.count ?? 0)} posts`, r.decided_queue !== undefined ? `, decides the queue of ${fmtInt(r.decided_queue)}` : ''))) :
           h('pre', { class: 'small' }, JSON.stringify(perRule, null, 2)),
         data.by_queue ? h('p', { class: 'small muted' }, Object.entries(data.by_queue).map(([q, n]) => `${q}: ${fmtInt(n)}`).join(' · ')) : null);
     } catch (error) { mount(backtestOut, h('p', { class: 'error-text' }, error.message)); }
@@ -129,11 +130,11 @@ async function loadRules(box) {
         const failures = tests.filter((t) => !(t.passed ?? t.ok));
         const actions = rule.actions || rule.then || {};
         return h('tr', {},
-          h('td', {}, h('strong', {}, rule.name), rule.enabled === false ? badge('off') : null),
+          h('td', {}, h('strong', {}, rule.name), rule.enabled === false ? badge('off') : null, rule.description ? h('div', { class: 'small muted' }, rule.description) : null),
           h('td', {}, h('code', { class: 'small' }, rule.when || rule.query || rule.condition || '—')),
-          h('td', { class: 'small' }, typeof actions === 'string' ? actions : Object.entries(actions).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`).join(' · ')),
-          h('td', {}, tests.length ? badge(failures.length ? `${failures.length} failing` : `${tests.length} pass`, failures.length ? 'negative' : 'positive', failures.map((f) => f.message || f.text).join('\n')) : h('span', { class: 'muted small' }, 'no tests'),
-            failures.length ? h('ul', { class: 'small' }, failures.map((f) => h('li', { class: 'error-text' }, f.message || `${f.text || ''}: expected ${f.expected}, got ${f.actual}`))) : null));
+          h('td', { class: 'small' }, typeof actions === 'string' ? actions : Object.entries(actions).filter(([, v]) => v !== null && v !== undefined && v !== false && !(Array.isArray(v) && !v.length)).map(([k, v]) => (v === true ? k : `${k}: ${Array.isArray(v) ? v.join(', ') : v}`)).join(' · ')),
+          h('td', {}, tests.length ? badge(failures.length ? `${failures.length} of ${tests.length} failing` : `${tests.length} pass`, failures.length ? 'negative' : 'positive', tests.map((t) => t.text).join('\n')) : h('span', { class: 'muted small' }, rule.tests ? `${rule.tests} tests` : 'no tests'),
+            failures.length ? h('ul', { class: 'small' }, failures.map((f) => h('li', { class: 'error-text' }, `“${f.text || ''}”${f.line ? ` (line ${f.line})` : ''}: ${(f.failures || [f.message]).filter(Boolean).join('; ')}`))) : null));
       })))),
     h('div', { class: 'row', style: { marginTop: '.75rem' } }, since, backtest), backtestOut);
 }

@@ -74,13 +74,14 @@ export class LiveFeed {
 
   close() {
     if (this.source) { this.source.close(); this.source = null; }
-    setConn('offline');
+    setConn('idle');
   }
 }
 
 function setConn(state) {
   const el = document.getElementById('conn-state');
   if (!el) return;
+  el.hidden = state === 'idle';
   el.textContent = state === 'live' ? 'live' : state;
   el.className = `conn ${state === 'live' ? 'on' : 'off'}`;
 }

@@ -26,6 +26,7 @@ const knownUsers = new Map();
 
 function assigneeName(item) {
   if (item.assignee?.name || item.assignee?.display_name || item.assignee_name) return item.assignee?.name || item.assignee?.display_name || item.assignee_name;
+  if (session.me && item.assignee_id === session.me.id) return 'you';
   const user = knownUsers.get(item.assignee_id);
   return user ? (user.display_name || user.username) : item.assignee_id ? `user #${item.assignee_id}` : null;
 }
