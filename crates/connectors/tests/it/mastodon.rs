@@ -574,11 +574,15 @@ async fn stream_restart_resumes_without_loss_or_duplicates_and_our_reply_is_not_
         accept_all(),
     );
     wait_connections(&fake, 1).await;
-    assert_eq!(
-        ids(&store),
-        ["101", "102"],
-        "caught up over REST after connecting"
+    assert!(
+        wait_until(Duration::from_secs(5), || async {
+            store.posts().len() == 2
+        })
+        .await,
+        "caught up over REST after connecting: {:?}",
+        ids(&store)
     );
+    assert_eq!(ids(&store), ["101", "102"]);
 
     for (id, text) in [(103, "live one"), (104, "live two")] {
         let status = add(&fake, id, text);
