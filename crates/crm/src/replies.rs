@@ -646,7 +646,8 @@ impl Crm {
                 ));
             }
         };
-        let mut body = if new.template.is_some() {
+        // Templates always render; a written body renders only when it uses `{{ … }}` placeholders.
+        let mut body = if new.template.is_some() || source.contains("{{") {
             render_template(&source, &variables)?
         } else {
             source

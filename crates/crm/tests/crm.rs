@@ -1499,3 +1499,104 @@ async fn pipeline_hook_files_posts_and_own_replies_are_recognised_synchronously(
         ));
     }
 }
+
+#[tokio::test]
+async fn an_email_quoting_the_handoff_reference_joins_the_case_and_the_customer() {
+    for db in databases("email_handoff_reference").await {
+        let clock = TestClock::new();
+        let crm = crm_on(&db, &clock).await;
+        let admin = admin(&crm).await;
+        let agent = user(&crm, &admin, "eli", Role::Agent, &["support"], None).await;
+        let link = crm
+            .open_or_join_case(
+                &post(
+                    1,
+                    Channel::Bluesky,
+                    "at://p1",
+                    "someone.bsky.social",
+                    Some(50),
+                    "charged twice!",
+                    clock.now(),
+                ),
+                &routed("support", Priority::Normal, None),
+                None,
+            )
+            .await
+            .unwrap();
+        let case_id = link.case_id.unwrap();
+        let invite = crm
+            .create_reply(
+                Some(&agent),
+                case_id,
+                &NewReply {
+                    body: Some(
+                        "Please email billing@example.com quoting {{ handoff_reference }}.".into(),
+                    ),
+                    handoff: Some(HandoffVia::Email),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(invite.status, ReplyStatus::Queued);
+        let reference = invite
+            .body
+            .split_whitespace()
+            .find(|w| w.starts_with("SY-"))
+            .unwrap()
+            .trim_end_matches('.')
+            .to_string();
+        assert!(
+            !invite.body.contains("(ref "),
+            "the placeholder was filled, not appended: {}",
+            invite.body
+        );
+        assert!(
+            reference.starts_with(&format!("SY-{case_id}-")),
+            "{}",
+            invite.body
+        );
+        crm.deliver_due(&RecordingSender::default(), 10)
+            .await
+            .unwrap();
+
+        clock.advance(Duration::minutes(30));
+        let mut email = post(
+            2,
+            Channel::Email,
+            "<m1@mail.example>",
+            "Sam Someone <sam@mail.example>",
+            None,
+            &format!("Re {} — card ending 4242", reference.to_lowercase()),
+            clock.now(),
+        );
+        email.post.visibility = switchyard_domain::Visibility::Private;
+        let joined = crm
+            .open_or_join_case(&email, &routed("billing", Priority::Normal, None), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (joined.case_id, joined.outcome),
+            (Some(case_id), LinkOutcome::JoinedHandoff),
+            "{}",
+            db.name
+        );
+        assert_eq!(joined.customer_id, link.customer_id);
+        let customer = crm
+            .customer(Some(&agent), link.customer_id.unwrap())
+            .await
+            .unwrap();
+        let kinds: Vec<IdentityKind> = customer.identities.iter().map(|i| i.kind).collect();
+        assert_eq!(kinds, vec![IdentityKind::Handle, IdentityKind::Email]);
+        assert_eq!(customer.identities[1].value, "sam@mail.example");
+        assert_eq!(customer.posts.len(), 2);
+        // No stray profile was left behind for the email address.
+        assert!(
+            crm.search_customers(Some(&agent), "sam@mail", 10)
+                .await
+                .unwrap()
+                .iter()
+                .all(|c| c.id == customer.id)
+        );
+    }
+}
