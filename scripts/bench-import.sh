@@ -4,7 +4,8 @@
 #   Rust:   target/release/switchyard import (analyse, route, store with indexes, search index),
 #           or, when that binary is not built, the pipeline's own `import_file` example (the same
 #           Pipeline::import_file the CLI calls).
-# and prints wall-clock seconds, rows/second and the speed-up.
+# and prints wall-clock and CPU (user + sys) seconds and the speed-ups. On a shared machine the
+# CPU ratio is the steadier figure.
 #
 #   scripts/bench-import.sh              # 100,000 rows
 #   N=20000 scripts/bench-import.sh      # fewer
@@ -54,12 +55,12 @@ if [ -z "${SKIP_BUILD:-}" ]; then
   cargo build --release -q -p switchyard-pipeline --example import_file
 fi
 
-timed() { # prints wall seconds of "$@" (output to stderr)
-  local start end
-  start=$(date +%s.%N)
-  "$@" >&2
-  end=$(date +%s.%N)
-  python3 -c "print(f'{$end - $start:.2f}')"
+timed() { # prints "wall cpu" seconds of "$@" (cpu = user + sys of the whole process tree)
+  local times
+  times=$(mktemp)
+  /usr/bin/time -f "%e %U %S" -o "$times" "$@" >&2
+  python3 -c "w, u, s = map(float, open('$times').read().split()[-3:]); print(f'{w:.2f} {u + s:.2f}')"
+  rm -f "$times"
 }
 
 PY_DB=$OUT/import_baseline.sqlite
@@ -81,9 +82,11 @@ RS_S=$(timed taskset -c 0 "${RUST_CMD[@]}")
 
 python3 - "$N" "$PY_S" "$RS_S" "$RUST_NAME" <<'PY'
 import sys
-n, py, rs, name = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+n, name = int(sys.argv[1]), sys.argv[4]
+py_wall, py_cpu = map(float, sys.argv[2].split())
+rs_wall, rs_cpu = map(float, sys.argv[3].split())
 print(f"rows:       {n}")
-print(f"python:     {py:8.2f} s  {n / py:9.0f} rows/s  (csv -> vaderSentiment -> keywords -> sqlite3 + FTS5)")
-print(f"switchyard: {rs:8.2f} s  {n / rs:9.0f} rows/s  ({name})")
-print(f"speed-up:   {py / rs:.1f}x")
+print(f"python:     wall {py_wall:7.2f} s  cpu {py_cpu:7.2f} s  {1e6 * py_cpu / n:6.1f} us/row  (csv -> vaderSentiment -> keywords -> sqlite3 + FTS5)")
+print(f"switchyard: wall {rs_wall:7.2f} s  cpu {rs_cpu:7.2f} s  {1e6 * rs_cpu / n:6.1f} us/row  ({name})")
+print(f"speed-up:   {py_wall / rs_wall:.1f}x wall, {py_cpu / rs_cpu:.1f}x cpu")
 PY

@@ -22,7 +22,7 @@ use tokio::sync::{broadcast, mpsc};
 pub type LivePost = Arc<StoredPost>;
 
 /// Posts per batch when importing a file.
-pub const IMPORT_BATCH: usize = 2_000;
+pub const IMPORT_BATCH: usize = 5_000;
 
 /// Batches at least this big are analysed on the blocking thread pool.
 const BLOCKING_THRESHOLD: usize = 64;
