@@ -286,6 +286,15 @@ pub async fn run_bluesky<S: PostSink>(
         return;
     }
     crate::http::install_crypto_provider();
+    // Our own posts (replies we sent) are never customer posts, even when Jetstream delivers them
+    // before the sender has recorded their URI.
+    let filter: PostFilter = match resolve_own_did(&config).await {
+        Some(own_did) => {
+            let inner = filter.clone();
+            Arc::new(move |post: &NewPost| post.author.handle != own_did && inner(post))
+        }
+        None => filter,
+    };
     let mut backoff = Backoff::default();
     loop {
         let result = tokio::select! {
@@ -303,6 +312,39 @@ pub async fn run_bluesky<S: PostSink>(
             return;
         }
     }
+}
+
+/// The DID of the replying account: `identifier` itself when it is a DID, else resolved with
+/// `com.atproto.identity.resolveHandle`. `None` (logged) when there is no account or it cannot be
+/// resolved now; the [`SentLedger`] still catches our replies then.
+async fn resolve_own_did(config: &BlueskyConfig) -> Option<String> {
+    let identifier = config.identifier.as_deref()?.trim().trim_start_matches('@');
+    if identifier.starts_with("did:") {
+        return Some(identifier.to_string());
+    }
+    let client = build_client(Some(Duration::from_secs(15))).ok()?;
+    let url = format!(
+        "{}/xrpc/com.atproto.identity.resolveHandle",
+        config.service_url.trim_end_matches('/')
+    );
+    let answer = client
+        .get(url)
+        .query(&[("handle", identifier)])
+        .send()
+        .await
+        .ok()
+        .filter(|response| response.status().is_success())?;
+    let body = read_limited(answer, 64 * 1024).await.ok()?;
+    let did = serde_json::from_slice::<Value>(&body)
+        .ok()?
+        .get("did")
+        .and_then(Value::as_str)
+        .filter(|did| valid_did(did))
+        .map(str::to_string);
+    if did.is_none() {
+        tracing::warn!(connector = %config.name, "could not resolve {identifier} to a DID; own posts are recognised through the sent ledger only");
+    }
+    did
 }
 
 struct Batch {

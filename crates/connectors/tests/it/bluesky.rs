@@ -36,6 +36,7 @@ struct Fake {
     expire_next: bool,
     rate_limit_next: bool,
     created: Vec<Value>,
+    resolved: u32,
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -232,6 +233,22 @@ async fn create_record(
     .into_response()
 }
 
+async fn resolve_handle(
+    State(state): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    state.lock().unwrap().resolved += 1;
+    if query.get("handle").map(String::as_str) == Some("acme.example") {
+        Json(json!({"did": "did:plc:acmeacmeacmeacmeacmeacme"})).into_response()
+    } else {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "InvalidRequest", "message": "Unable to resolve handle"})),
+        )
+            .into_response()
+    }
+}
+
 async fn start() -> (Shared, String, String) {
     let state: Shared = Arc::new(Mutex::new(Fake {
         events: fixture("bluesky/jetstream_events.jsonl")
@@ -248,6 +265,10 @@ async fn start() -> (Shared, String, String) {
         )
         .route("/xrpc/app.bsky.feed.getPosts", get(get_posts))
         .route("/xrpc/com.atproto.repo.createRecord", post(create_record))
+        .route(
+            "/xrpc/com.atproto.identity.resolveHandle",
+            get(resolve_handle),
+        )
         .with_state(state.clone());
     let address = serve(router).await;
     (
@@ -476,6 +497,37 @@ async fn replies_go_out_through_xrpc_with_strong_references_and_are_not_ingested
     shutdown.cancel();
     task.await.unwrap();
     assert_eq!(uris(&store), ["3lbqae"]);
+
+    // Without the ledger (e.g. after a restart), our own DID still keeps our post out.
+    let plain = MemorySink::new();
+    plain
+        .ingest(
+            vec![],
+            Some(CursorUpdate::new("bsky", (T0 + 12_000).to_string())),
+        )
+        .await
+        .unwrap();
+    let shutdown = CancellationToken::new();
+    let task = spawn(
+        ConnectorConfig::Bluesky(config.clone()),
+        plain.clone(),
+        &status,
+        shutdown.clone(),
+        no_spam(),
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || async {
+            plain.cursor("bsky") == Some((T0 + 20_001).to_string())
+        })
+        .await
+    );
+    shutdown.cancel();
+    task.await.unwrap();
+    assert_eq!(uris(&plain), ["3lbqae"]);
+    assert!(
+        fake.lock().unwrap().resolved >= 1,
+        "the handle was resolved to our DID"
+    );
 
     let mut wrong = config.clone();
     wrong.app_password = Some(Secret::new("not-it"));
