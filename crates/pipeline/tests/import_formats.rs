@@ -112,7 +112,7 @@ fn cfpb_csv_is_a_web_complaint_with_product_in_meta() {
 #[test]
 fn custom_mapping_from_toml() {
     let mapping = CsvMapping::from_toml_file(&fixture("custom_mapping.toml")).unwrap();
-    let format = ImportFormat::CsvMapped(Arc::new(mapping));
+    let format = ImportFormat::from_mapping(mapping);
     let (_, posts, rejected) = read_all("custom_export.csv", Some(format));
     assert_eq!(posts.len(), 1);
     let post = &posts[0];

@@ -68,6 +68,11 @@ pub enum ImportFormat {
 }
 
 impl ImportFormat {
+    /// CSV read with your own column mapping.
+    pub fn from_mapping(mapping: CsvMapping) -> Self {
+        ImportFormat::CsvMapped(Arc::new(mapping))
+    }
+
     /// The short name, as accepted by [`FromStr`].
     pub fn name(&self) -> &'static str {
         match self {
