@@ -80,7 +80,18 @@ function replyItem(reply, reload) {
     h('div', { class: 'text' }, reply.text || reply.body),
     reply.review_comment || reply.comment ? h('div', { class: 'note' }, `Lead's comment: ${reply.review_comment || reply.comment}`) : null,
     pending && reply.approval_reason ? h('p', { class: 'small muted' }, `Needs approval: ${reply.approval_reason}`) : null,
-    pending && isLead() ? approvalControls(reply, reload) : null);
+    pending && isLead() ? approvalControls(reply, reload) : null,
+    status === 'sent_back' && canWrite() ? reviseControls(reply, reload) : null);
+}
+
+/** Lets the author rework a reply a lead sent back; it goes back for approval. */
+function reviseControls(reply, reload) {
+  const text = h('textarea', { 'aria-label': `Revised text of reply ${reply.id}` }, reply.body || '');
+  return h('div', { class: 'stack' }, text,
+    h('button', { class: 'btn small primary', type: 'button', onclick: async () => {
+      if (!text.value.trim()) { text.focus(); return; }
+      try { await api(`replies/${reply.id}/revise`, { method: 'POST', body: { body: text.value.trim() } }); toast('Revised; it goes back to the lead.'); refreshApprovalCount(); reload(); } catch (error) { toast(error.message, 'error'); }
+    } }, 'Send revised reply'));
 }
 
 /** Users by id, for names on replies, notes and the timeline (filled once per case view). */
