@@ -598,13 +598,15 @@ impl Crm {
         Ok(teams)
     }
 
-    /// Checks a username and password and opens a browser session. Wrong name or password give the
+    /// Checks a username (or the user's email) and password and opens a browser session. Wrong name or password give the
     /// same answer, so the reply does not tell which usernames exist.
     pub async fn login(&self, username: &str, password: &str) -> CrmResult<Session> {
         let row = self
             .db
             .fetch_optional(
-                &format!("SELECT {USER_COLUMNS} FROM crm_users WHERE username = $1"),
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM crm_users WHERE username = $1 OR (email IS NOT NULL AND LOWER(email) = LOWER($1)) ORDER BY id LIMIT 1"
+                ),
                 &vals![username.trim()],
             )
             .await?;

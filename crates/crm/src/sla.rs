@@ -467,6 +467,36 @@ mod tests {
     }
 
     #[test]
+    fn business_hours_calendars_move_due_times_past_closing_and_weekends() {
+        let calendar =
+            crate::calendar::BusinessCalendar::from_config(&crate::calendar::CalendarConfig {
+                name: "office".into(),
+                utc_offset: "+01:00".into(),
+                weekdays: vec![
+                    "mon".into(),
+                    "tue".into(),
+                    "wed".into(),
+                    "thu".into(),
+                    "fri".into(),
+                ],
+                open: "09:00".into(),
+                close: "17:00".into(),
+                holidays: vec![],
+            })
+            .unwrap();
+        let mut office = policy();
+        office.first_response = Duration::minutes(60);
+        office.calendar = Some(std::sync::Arc::new(calendar));
+        // Friday 16:30 local (15:30 UTC): 30 minutes on Friday, 30 on Monday from 09:00 local.
+        let opened = Utc.with_ymd_and_hms(2026, 11, 27, 15, 30, 0).unwrap();
+        let clocks = running_clocks(&case_at(opened), &office, opened);
+        assert_eq!(
+            clocks[0].due_at,
+            Utc.with_ymd_and_hms(2026, 11, 30, 8, 30, 0).unwrap()
+        );
+    }
+
+    #[test]
     fn pauses_push_due_times_back() {
         let opened = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
         let mut case = case_at(opened);

@@ -93,6 +93,24 @@ async fn first_admin_sessions_tokens_and_roles() {
 
         let agent = user(&crm, &admin, "amy", Role::Agent, &["support"], None).await;
         assert_eq!(agent.teams, vec!["support".to_string()]);
+        crm.update_user(
+            Some(&agent),
+            agent.user_id,
+            &switchyard_crm::people::UserUpdate {
+                email: Some("Amy@Example.com".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let by_email = crm
+            .login("amy@example.com", "amy-password-123")
+            .await
+            .unwrap();
+        assert_eq!(
+            by_email.user.id, agent.user_id,
+            "sign-in by email works too"
+        );
         // Agents and analysts cannot create users; anonymous callers are asked to sign in.
         let new = NewUser {
             username: "mallory".into(),
