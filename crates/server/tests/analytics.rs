@@ -405,3 +405,51 @@ async fn sla_and_surveys_read_the_crm_tables() {
     assert_eq!(negative["social"], "negative");
     assert_eq!(negative["csat"]["responses"], 2);
 }
+
+#[tokio::test]
+async fn queue_summary_counts_active_cases_and_breaches_and_posts_find_their_case() {
+    let app = test_app().await;
+    seed(&app).await;
+    let switchyard_store::Db::Sqlite(pool) = app.store.db() else {
+        panic!("tests run on SQLite");
+    };
+    let at = 1_763_632_800_000i64;
+    // case 1: waiting and breached; case 2: waiting, about to breach; case 3: resolved
+    for (id, status, awaiting) in [
+        (1, "open", Some(at)),
+        (2, "new", Some(at)),
+        (3, "resolved", None),
+    ] {
+        sqlx::query("INSERT INTO crm_cases (id, title, status, team, priority, opened_at, updated_at, last_activity_at, awaiting_since) VALUES ($1, 't', $2, 'support', 'high', $3, $3, $3, $4)")
+            .bind(id).bind(status).bind(at).bind(awaiting).execute(pool).await.unwrap();
+    }
+    for (case, kind) in [
+        (1, "about_to_breach"),
+        (1, "breached"),
+        (2, "about_to_breach"),
+    ] {
+        sqlx::query("INSERT INTO crm_sla_notices (case_id, metric, kind, due_at, emitted_at) VALUES ($1, 'first_response', $2, $3, $3)")
+            .bind(case).bind(kind).bind(at + 1_800_000).execute(pool).await.unwrap();
+    }
+    let post_id: i64 = sqlx::query_scalar("SELECT MIN(id) FROM posts")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO crm_case_posts (post_id, case_id, channel, external_id, author_handle, visibility, linked_at) VALUES ($1, 1, 'x', '0', 'chatty', 'public', $2)")
+        .bind(post_id).bind(at).execute(pool).await.unwrap();
+
+    let (status, summary) = get(&app, "/api/v1/analytics/queues", ADMIN).await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    let support = &summary["queues"][0];
+    assert_eq!(support["queue"], "support");
+    assert_eq!(support["open"], 2);
+    assert_eq!(support["unassigned"], 2);
+    assert_eq!(support["breached"], 1);
+    assert_eq!(support["at_risk"], 1);
+
+    let (status, found) = get(&app, &format!("/api/v1/posts/{post_id}/case"), ADMIN).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["case_id"], 1);
+    let (_, none) = get(&app, &format!("/api/v1/posts/{}/case", post_id + 1), ADMIN).await;
+    assert_eq!(none["case_id"], Value::Null);
+}

@@ -523,6 +523,16 @@ async fn command_center_in_a_real_browser() {
         .unwrap();
     shot(&browser, &shots, "analytics-drilldown.png").await;
 
+    // 6. the overview on a phone-sized screen
+    browser.window(420, 900).await.unwrap();
+    browser.goto(&format!("{base}/#/overview")).await.unwrap();
+    browser.wait_for(".kpis", None, WAIT).await.unwrap();
+    browser
+        .wait_for("#overview-live .post", None, WAIT)
+        .await
+        .unwrap();
+    shot(&browser, &shots, "overview-phone.png").await;
+
     let errors = browser.console_errors().await;
     assert!(
         errors.is_empty(),
