@@ -63,8 +63,12 @@ fi
 run_timed() {
   local name=$1 outfile=$2
   shift 2
-  /usr/bin/time -o "$OUT/$name.time" -f "%U %S %e" taskset -c 0 "$@" < "$POSTS" > "$outfile"
-  read -r user sys wall < "$OUT/$name.time"
+  if ! /usr/bin/time -o "$OUT/$name.time" -f "%U %S %e" taskset -c 0 "$@" < "$POSTS" > "$outfile" 2> "$OUT/$name.stderr"; then
+    echo "$name failed; its stderr (last lines, full text in $OUT/$name.stderr):" >&2
+    tail -n 5 "$OUT/$name.stderr" >&2
+    return 1
+  fi
+  read -r user sys wall < <(tail -n 1 "$OUT/$name.time")
   local cpu
   cpu=$(python3 -c "print(round($user + $sys, 3))")
   echo "$cpu" > "$OUT/$name.cpu"
@@ -73,6 +77,7 @@ run_timed() {
 
 echo "posts: $N, one core (taskset -c 0)"
 run_timed python-vader "$OUT/python_vader.jsonl" "$VENV/bin/python" benches/python/vader_bench.py
+cat "$OUT/python-vader.stderr"
 run_timed rust-vader "$OUT/rust_vader.jsonl" target/release/examples/vader_jsonl
 
 python3 - "$OUT/python_vader.jsonl" "$OUT/rust_vader.jsonl" <<'PY'
@@ -88,7 +93,10 @@ RS_CPU=$(cat "$OUT/rust-vader.cpu")
 python3 -c "print(f'VADER alone: Rust is {$PY_CPU / max($RS_CPU, 1e-9):.1f}x faster than Python per core')"
 
 if [ -x target/release/switchyard ]; then
-  run_timed switchyard-analyze /dev/null target/release/switchyard analyze
+  if ! run_timed switchyard-analyze /dev/null target/release/switchyard analyze; then
+    echo "switchyard analyze did not finish; no ratio for the full enrichment" >&2
+    exit 1
+  fi
   AN_CPU=$(cat "$OUT/switchyard-analyze.cpu")
   python3 -c "print(f'full analyze: {$PY_CPU / max($AN_CPU, 1e-9):.1f}x faster than Python vaderSentiment alone, per core')"
 else
