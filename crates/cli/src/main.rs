@@ -350,5 +350,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Whether the data dir is the plain default (so the demo may use its own folder instead).
 fn cli_data_dir_is_default(config: &config::Config) -> bool {
-    config.data_dir.as_path() == std::path::Path::new("switchyard-data") && config.database_url.is_none()
+    config.data_dir.as_path() == std::path::Path::new("switchyard-data")
+        && config.database_url.is_none()
 }

@@ -93,7 +93,9 @@ impl fmt::Display for Channel {
 
 /// A channel name that is not one of [`Channel::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown channel {0:?}; expected one of: x, twitter, mastodon, bluesky, facebook, instagram, reddit, feed, rss, forum, review, email, chat, sms, phone, web")]
+#[error(
+    "unknown channel {0:?}; expected one of: x, twitter, mastodon, bluesky, facebook, instagram, reddit, feed, rss, forum, review, email, chat, sms, phone, web"
+)]
 pub struct UnknownChannel(pub String);
 
 impl FromStr for Channel {

@@ -123,7 +123,9 @@ impl NewPost {
 
     /// Whether the text contains a link.
     pub fn has_link(&self) -> bool {
-        self.text.contains("http://") || self.text.contains("https://") || self.text.contains("www.")
+        self.text.contains("http://")
+            || self.text.contains("https://")
+            || self.text.contains("www.")
     }
 }
 
