@@ -173,7 +173,7 @@ impl Analyzer {
     }
 
     /// Everything the analysis layer says about one post. `author_followers` feeds the urgency
-    /// rules (high reach). Pure: no I/O, no allocation beyond the returned strings.
+    /// rules (high reach). Pure and synchronous: no I/O; the scratch space is reused per thread.
     pub fn analyze(&self, text: &str, author_followers: Option<u64>) -> Analysis {
         let vader = self.vader.polarity_scores(text);
         let (language, language_confidence) = detect_language(text);
