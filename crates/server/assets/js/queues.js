@@ -133,7 +133,7 @@ export async function renderQueues(main, { match, params }) {
       return h('tr', { class: state === 'breached' ? 'breach' : state === 'at-risk' ? 'at-risk' : '', dataset: { caseId: item.id }, 'aria-selected': 'false' },
         h('td', {}, h('input', { type: 'checkbox', class: 'pick', value: item.id, 'aria-label': `Select case ${item.id}`, onchange: updateBulk })),
         h('td', {}, h('a', { href: `#/cases/${item.id}` }, `#${item.id}`)),
-        h('td', { class: 'clip', title: caseTitle(item) }, caseTitle(item)),
+        h('td', { class: 'clip', title: caseTitle(item) }, item.channel ? [badge(item.channel, 'channel'), ' '] : null, caseTitle(item)),
         h('td', {}, caseCustomer(item)),
         h('td', {}, badge(item.priority || 'normal', item.priority || '')),
         h('td', {}, (item.status || '').replace('_', ' ')),
