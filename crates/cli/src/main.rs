@@ -63,6 +63,10 @@ enum Command {
         /// Print only the summary.
         #[arg(long)]
         quiet: bool,
+        /// Let routing open and join CRM cases for the imported posts (off: a backfill of history
+        /// should not flood the queues with old cases).
+        #[arg(long)]
+        open_cases: bool,
     },
     /// Read JSON lines with a "text" field on stdin; write them with an added "analysis" object.
     Analyze,
@@ -237,12 +241,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             mapping,
             quiet,
+            open_cases,
         } => {
             let format = format
                 .map(|name| name.parse().map_err(anyhow::Error::from))
                 .transpose()?;
             let any_rejected = runtime()?.block_on(async {
-                let (store, pipeline, _crm) = commands::serve::build_core(&config).await?;
+                let cases = if open_cases {
+                    commands::serve::Cases::Open
+                } else {
+                    commands::serve::Cases::Skip
+                };
+                let (store, pipeline, _crm) = commands::serve::build_core(&config, cases).await?;
                 let result = commands::import::run(
                     &pipeline,
                     commands::import::ImportArgs {

@@ -68,7 +68,7 @@ pub async fn publish(
 /// Consumes the bus into the store until Ctrl-C.
 pub async fn worker(config: &Config, batch: usize) -> Result<()> {
     let bus = Bus::connect(bus_url(config)?, &config.bus_stream).await?;
-    let (store, pipeline, _crm) = serve::build_core(config).await?;
+    let (store, pipeline, _crm) = serve::build_core(config, serve::Cases::Open).await?;
     println!(
         "worker: consuming stream {} into {} (Ctrl-C stops)",
         config.bus_stream,

@@ -59,8 +59,17 @@ pub enum Mode {
     Demo,
 }
 
+/// Whether newly stored posts open or join CRM cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cases {
+    /// Live traffic: routing opens and joins cases.
+    Open,
+    /// Historical backfill: posts are stored, analysed, routed and searchable, but open no cases.
+    Skip,
+}
+
 /// Builds the stores, pipeline and CRM (used by every command that ingests).
-pub async fn build_core(config: &Config) -> Result<(Store, Arc<Pipeline>, Crm)> {
+pub async fn build_core(config: &Config, cases: Cases) -> Result<(Store, Arc<Pipeline>, Crm)> {
     let store = open_store(config).await?;
     let rules = load_rules(config)?;
     let analyzer = Arc::new(switchyard_analyze::Analyzer::new());
@@ -92,14 +101,16 @@ pub async fn build_core(config: &Config) -> Result<(Store, Arc<Pipeline>, Crm)> 
             .with_context(|| format!("creating the team for queue {queue:?}"))?;
     }
     // Routing opens or joins cases; our own delivered replies are never ingested as new posts.
-    pipeline.add_hook(Arc::new(crm.post_hook()));
+    if cases == Cases::Open {
+        pipeline.add_hook(Arc::new(crm.post_hook()));
+    }
     pipeline.set_own_replies(Arc::new(crm.own_reply_checker()));
     Ok((store, pipeline, crm))
 }
 
 /// Builds everything `serve` and `demo` run: core, connectors, outbox and SLA workers, state.
 pub async fn build(config: &Config, mode: Mode) -> Result<Runtime> {
-    let (store, pipeline, crm) = build_core(config).await?;
+    let (store, pipeline, crm) = build_core(config, Cases::Open).await?;
     switchyard_connectors::validate_all(&config.connectors)
         .context("checking the [[connectors]] configuration")?;
 
