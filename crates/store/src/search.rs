@@ -57,6 +57,10 @@ const MAX_TOKEN_BYTES: usize = 255;
 const COMMIT_EVERY_DOCS: usize = 50_000;
 /// … or once this much time passed since the last commit.
 const COMMIT_EVERY: Duration = Duration::from_secs(2);
+/// The largest page [`Store::search`] returns.
+pub const MAX_SEARCH_LIMIT: usize = 10_000;
+/// The deepest offset [`Store::search`] pages to.
+pub const MAX_SEARCH_OFFSET: usize = 10_000_000;
 /// Posts read per database round trip when catching the index up.
 const CATCH_UP_BATCH: usize = 2_000;
 
@@ -719,17 +723,20 @@ impl SearchIndex {
         offset: usize,
     ) -> Result<(u64, Vec<PostId>)> {
         let searcher = self.reader.searcher();
-        let top = TopDocs::with_limit(limit.max(1))
+        let total = searcher
+            .search(query, &Count)
+            .map_err(|error| StoreError::index("counting", error))?;
+        // The collector allocates for offset + limit hits: bound both by what exists.
+        if limit == 0 || offset >= total {
+            return Ok((total as u64, Vec::new()));
+        }
+        let top = TopDocs::with_limit(limit.min(total - offset))
             .and_offset(offset)
             .order_by_fast_field::<i64>("id", Order::Desc);
-        let (total, hits) = searcher
-            .search(query, &(Count, top))
+        let hits = searcher
+            .search(query, &top)
             .map_err(|error| StoreError::index("searching", error))?;
-        let ids = if limit == 0 {
-            Vec::new()
-        } else {
-            hits.into_iter().filter_map(|(id, _)| id).collect()
-        };
+        let ids = hits.into_iter().filter_map(|(id, _)| id).collect();
         Ok((total as u64, ids))
     }
 
@@ -794,6 +801,9 @@ impl Store {
         limit: usize,
         offset: usize,
     ) -> Result<(u64, Vec<PostId>)> {
+        // Absurd paging values are clamped, never allowed to overflow inside tantivy.
+        let limit = limit.min(MAX_SEARCH_LIMIT);
+        let offset = offset.min(MAX_SEARCH_OFFSET);
         self.catch_up_if_behind().await?;
         self.commit_index_if_pending().await?;
         let search = &self.inner.search;

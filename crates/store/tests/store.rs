@@ -1196,6 +1196,16 @@ async fn search_pages_and_counts(test: &TestStore) {
     assert_eq!(third, all[20..].to_vec());
     let (total, beyond) = store.search(&query("delay"), 10, 40).await.unwrap();
     assert_eq!((total, beyond.len()), (30, 0));
+    // Absurd paging values are clamped, not a panic.
+    let (total, huge) = store
+        .search(&query("delay"), usize::MAX, usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!((total, huge.len()), (30, 0));
+    let (_, everything) = store.search(&query("delay"), usize::MAX, 0).await.unwrap();
+    assert_eq!(everything.len(), 30);
+    let (_, none) = store.search(&query("delay"), 0, 0).await.unwrap();
+    assert!(none.is_empty());
     // The post-filtered path pages the same way.
     let (total, near) = store
         .search(&query("delay NEAR/0 number"), 10, 25)
