@@ -1551,3 +1551,106 @@ mod tests {
         assert_eq!(csv_cell("-0.5"), "-0.5");
     }
 }
+
+/// The analytics operations for the OpenAPI document.
+pub fn describe(doc: &mut crate::openapi::ApiDoc) {
+    use crate::openapi::Access;
+    let window = "RFC 3339 time or YYYY-MM-DD";
+    doc.op(
+        "get",
+        "/api/v1/analytics/top",
+        "analytics",
+        Access::Read,
+        "Top values of a field (reason, intent, channel, language…) in a time window.",
+    )
+    .query(
+        "field",
+        "reason, intent, channel, language, sentiment, urgency, queue",
+    )
+    .query("since", window)
+    .query("until", window);
+    doc.op(
+        "get",
+        "/api/v1/analytics/topics",
+        "analytics",
+        Access::Read,
+        "Emerging topics: words rising against the previous window.",
+    )
+    .query("since", window);
+    doc.op(
+        "get",
+        "/api/v1/analytics/share-of-voice",
+        "analytics",
+        Access::Read,
+        "Share of voice across saved or given listening queries.",
+    )
+    .query("queries", "comma-separated saved query names")
+    .query("since", window);
+    doc.op(
+        "get",
+        "/api/v1/analytics/authors",
+        "analytics",
+        Access::Read,
+        "Top authors by reach.",
+    )
+    .query("since", window)
+    .query("limit", "how many");
+    doc.op("get", "/api/v1/analytics/participation", "analytics", Access::Read, "Participation inequality: share of posts by the top 1% of authors, Gini, read-only audience where views are reported.")
+        .query("since", window);
+    doc.op(
+        "get",
+        "/api/v1/analytics/sla",
+        "analytics",
+        Access::Read,
+        "SLA compliance and response times by team and agent.",
+    )
+    .query("since", window);
+    doc.op(
+        "get",
+        "/api/v1/analytics/surveys",
+        "analytics",
+        Access::Read,
+        "CSAT/NPS against the same customers' social sentiment.",
+    )
+    .query("since", window);
+    doc.op(
+        "get",
+        "/api/v1/analytics/voice",
+        "analytics",
+        Access::Read,
+        "Agent-logged complaints, glitches, requests and hints, counted by team and kind.",
+    )
+    .query("since", window);
+    doc.op(
+        "get",
+        "/api/v1/analytics/posts",
+        "analytics",
+        Access::Read,
+        "Drill-down: the posts behind a chart's bar or point.",
+    )
+    .query("since", window)
+    .query("until", window);
+    doc.op(
+        "get",
+        "/api/v1/analytics/export.csv",
+        "analytics",
+        Access::Read,
+        "The drill-down posts as CSV.",
+    )
+    .query("since", window)
+    .query("until", window);
+    doc.op(
+        "get",
+        "/api/v1/analytics/queues",
+        "analytics",
+        Access::Read,
+        "Queue summary: waiting, at risk and breached cases per team.",
+    );
+    doc.op(
+        "get",
+        "/api/v1/posts/{id}/case",
+        "posts",
+        Access::Read,
+        "The case a post belongs to, if any.",
+    );
+}

@@ -40,6 +40,7 @@ pub fn document() -> &'static ApiDoc {
         stats::describe(&mut doc);
         live::describe(&mut doc);
         listening::describe(&mut doc);
+        crate::analytics::describe(&mut doc);
         doc.op(
             "get",
             "/api/v1/openapi.json",
