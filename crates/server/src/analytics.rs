@@ -1459,99 +1459,6 @@ pub fn posts_csv(posts: &[StoredPost]) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_author_writing_everything_is_maximally_unequal() {
-        let mut counts = vec![1; 99];
-        counts.push(901);
-        let figures = inequality(counts);
-        assert_eq!(figures.authors, 100);
-        assert_eq!(figures.posts, 1000);
-        assert!((figures.top1_share - 0.901).abs() < 1e-9);
-        assert!(figures.gini > 0.85, "gini {}", figures.gini);
-        assert_eq!(figures.lorenz.first(), Some(&(0.0, 0.0)));
-        assert_eq!(figures.lorenz.last(), Some(&(1.0, 1.0)));
-    }
-
-    #[test]
-    fn equal_participation_has_zero_gini() {
-        let figures = inequality(vec![3; 50]);
-        assert!(figures.gini.abs() < 1e-9);
-        assert!((figures.top10_share - 0.1).abs() < 1e-9);
-        assert_eq!(figures.one_post_share, 0.0);
-    }
-
-    #[test]
-    fn empty_participation_is_zero() {
-        let figures = inequality(vec![]);
-        assert_eq!(figures.authors, 0);
-        assert_eq!(figures.gini, 0.0);
-    }
-
-    #[test]
-    fn queries_split_on_top_level_commas_only() {
-        assert_eq!(
-            split_queries(r#"acme, "foo, bar" OR baz ,(a, b)"#),
-            vec!["acme", r#""foo, bar" OR baz"#, "(a, b)"]
-        );
-        assert!(split_queries(" , ").is_empty());
-    }
-
-    #[test]
-    fn topic_terms_skip_noise() {
-        let terms = topic_terms(
-            "The TRACKING page rejects my number 12345 https://x.y @acme #Outage again",
-        );
-        assert!(terms.contains("tracking"));
-        assert!(terms.contains("rejects"));
-        assert!(terms.contains("#outage"));
-        assert!(!terms.contains("12345"));
-        assert!(!terms.contains("again"));
-        assert!(
-            !terms
-                .iter()
-                .any(|t| t.contains("acme") || t.contains("http"))
-        );
-    }
-
-    #[test]
-    fn a_new_word_emerges_against_its_baseline() {
-        let recent: Vec<String> = (0..20)
-            .map(|i| {
-                if i % 2 == 0 {
-                    "tracking page broken".to_string()
-                } else {
-                    "lovely flight crew".to_string()
-                }
-            })
-            .collect();
-        let baseline: Vec<String> = (0..100).map(|_| "lovely flight crew".to_string()).collect();
-        let items = emerging_terms(&recent, &baseline, 3, 5);
-        let terms: Vec<&str> = items.iter().map(|v| v["term"].as_str().unwrap()).collect();
-        assert!(terms.contains(&"tracking"), "{terms:?}");
-        assert!(!terms.contains(&"lovely"), "{terms:?}");
-    }
-
-    #[test]
-    fn pearson_sees_agreement() {
-        let pairs = [(1.0, 0.8), (0.0, 0.1), (-1.0, -0.7), (0.5, 0.4)];
-        assert!(pearson(&pairs).unwrap() > 0.9);
-        assert_eq!(pearson(&pairs[..2]), None);
-    }
-
-    #[test]
-    fn csv_cells_are_quoted_and_defused() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(csv_cell("-0.5"), "-0.5");
-    }
-}
-
 /// The analytics operations for the OpenAPI document.
 pub fn describe(doc: &mut crate::openapi::ApiDoc) {
     use crate::openapi::Access;
@@ -1653,4 +1560,97 @@ pub fn describe(doc: &mut crate::openapi::ApiDoc) {
         Access::Read,
         "The case a post belongs to, if any.",
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_author_writing_everything_is_maximally_unequal() {
+        let mut counts = vec![1; 99];
+        counts.push(901);
+        let figures = inequality(counts);
+        assert_eq!(figures.authors, 100);
+        assert_eq!(figures.posts, 1000);
+        assert!((figures.top1_share - 0.901).abs() < 1e-9);
+        assert!(figures.gini > 0.85, "gini {}", figures.gini);
+        assert_eq!(figures.lorenz.first(), Some(&(0.0, 0.0)));
+        assert_eq!(figures.lorenz.last(), Some(&(1.0, 1.0)));
+    }
+
+    #[test]
+    fn equal_participation_has_zero_gini() {
+        let figures = inequality(vec![3; 50]);
+        assert!(figures.gini.abs() < 1e-9);
+        assert!((figures.top10_share - 0.1).abs() < 1e-9);
+        assert_eq!(figures.one_post_share, 0.0);
+    }
+
+    #[test]
+    fn empty_participation_is_zero() {
+        let figures = inequality(vec![]);
+        assert_eq!(figures.authors, 0);
+        assert_eq!(figures.gini, 0.0);
+    }
+
+    #[test]
+    fn queries_split_on_top_level_commas_only() {
+        assert_eq!(
+            split_queries(r#"acme, "foo, bar" OR baz ,(a, b)"#),
+            vec!["acme", r#""foo, bar" OR baz"#, "(a, b)"]
+        );
+        assert!(split_queries(" , ").is_empty());
+    }
+
+    #[test]
+    fn topic_terms_skip_noise() {
+        let terms = topic_terms(
+            "The TRACKING page rejects my number 12345 https://x.y @acme #Outage again",
+        );
+        assert!(terms.contains("tracking"));
+        assert!(terms.contains("rejects"));
+        assert!(terms.contains("#outage"));
+        assert!(!terms.contains("12345"));
+        assert!(!terms.contains("again"));
+        assert!(
+            !terms
+                .iter()
+                .any(|t| t.contains("acme") || t.contains("http"))
+        );
+    }
+
+    #[test]
+    fn a_new_word_emerges_against_its_baseline() {
+        let recent: Vec<String> = (0..20)
+            .map(|i| {
+                if i % 2 == 0 {
+                    "tracking page broken".to_string()
+                } else {
+                    "lovely flight crew".to_string()
+                }
+            })
+            .collect();
+        let baseline: Vec<String> = (0..100).map(|_| "lovely flight crew".to_string()).collect();
+        let items = emerging_terms(&recent, &baseline, 3, 5);
+        let terms: Vec<&str> = items.iter().map(|v| v["term"].as_str().unwrap()).collect();
+        assert!(terms.contains(&"tracking"), "{terms:?}");
+        assert!(!terms.contains(&"lovely"), "{terms:?}");
+    }
+
+    #[test]
+    fn pearson_sees_agreement() {
+        let pairs = [(1.0, 0.8), (0.0, 0.1), (-1.0, -0.7), (0.5, 0.4)];
+        assert!(pearson(&pairs).unwrap() > 0.9);
+        assert_eq!(pearson(&pairs[..2]), None);
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_and_defused() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_cell("-0.5"), "-0.5");
+    }
 }
