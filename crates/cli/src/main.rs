@@ -171,16 +171,9 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn parse_since(text: &str) -> Result<chrono::DateTime<chrono::Utc>> {
-    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Ok(time.with_timezone(&chrono::Utc));
-    }
-    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| {
+    switchyard_domain::time::parse_time_or_date(text).with_context(|| {
         format!("--since {text:?} is not a time; use 2026-11-01 or 2026-11-01T08:00:00Z")
-    })?;
-    Ok(date
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight exists")
-        .and_utc())
+    })
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {

@@ -6,6 +6,7 @@ pub mod channel;
 pub mod post;
 pub mod route;
 pub mod testdata;
+pub mod time;
 
 pub use analysis::{Analysis, Contribution, Prediction, SentimentResult, VaderScores};
 pub use channel::{Channel, UnknownChannel};

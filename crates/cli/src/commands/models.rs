@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
-use switchyard_store::{PostFilter, Store};
+use switchyard_store::Store;
 
 /// The shared data folder: the flag, else `$SWITCHYARD_SHARED_DATA`, else `../shared/data`.
 pub fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
@@ -22,30 +22,22 @@ pub fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
 /// Every correction in the store, with the post text it applies to.
 pub async fn corrections(store: &Store) -> Result<Vec<switchyard_analyze::Correction>> {
     let rows = store.corrections().await.context("reading corrections")?;
+    let ids: Vec<_> = rows.iter().map(|c| c.post_id).collect();
+    let texts: std::collections::HashMap<_, _> = store
+        .get_posts(&ids)
+        .await
+        .context("reading corrected posts")?
+        .into_iter()
+        .map(|stored| (stored.post.id, stored.post.post.text))
+        .collect();
     let mut out = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(PostFilter::MAX_LIMIT as usize) {
-        let ids: Vec<_> = chunk.iter().map(|c| c.post_id).collect();
-        let page = store
-            .list_posts(&PostFilter {
-                ids: Some(ids),
-                limit: Some(PostFilter::MAX_LIMIT),
-                ..PostFilter::default()
-            })
-            .await
-            .context("reading corrected posts")?;
-        let texts: std::collections::HashMap<_, _> = page
-            .items
-            .into_iter()
-            .map(|p| (p.post.id, p.post.post.text))
-            .collect();
-        for correction in chunk {
-            if let Some(text) = texts.get(&correction.post_id) {
-                out.push(switchyard_analyze::Correction {
-                    text: text.clone(),
-                    task: correction.task.clone(),
-                    label: correction.label.clone(),
-                });
-            }
+    for correction in &rows {
+        if let Some(text) = texts.get(&correction.post_id) {
+            out.push(switchyard_analyze::Correction {
+                text: text.clone(),
+                task: correction.task.clone(),
+                label: correction.label.clone(),
+            });
         }
     }
     Ok(out)

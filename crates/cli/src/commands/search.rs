@@ -1,7 +1,7 @@
 //! `switchyard search QUERY`: full-text search over stored posts with the listening-query language.
 
 use anyhow::{Context, Result, bail};
-use switchyard_store::{PostFilter, Store};
+use switchyard_store::Store;
 
 pub async fn run(store: &Store, query_text: &str, limit: usize, json: bool) -> Result<()> {
     let query = match switchyard_query::parse(query_text) {
@@ -12,17 +12,10 @@ pub async fn run(store: &Store, query_text: &str, limit: usize, json: bool) -> R
         .search_hits(&query.expr, limit, 0)
         .await
         .context("searching the index")?;
-    let page = store
-        .list_posts(&PostFilter {
-            ids: Some(hits.ids.clone()),
-            limit: Some(limit.min(PostFilter::MAX_LIMIT as usize) as u32),
-            ..PostFilter::default()
-        })
+    let ordered = store
+        .get_posts(&hits.ids)
         .await
         .context("reading matching posts")?;
-    let mut by_id: std::collections::HashMap<_, _> =
-        page.items.into_iter().map(|p| (p.post.id, p)).collect();
-    let ordered: Vec<_> = hits.ids.iter().filter_map(|id| by_id.remove(id)).collect();
     if json {
         for stored in &ordered {
             println!("{}", serde_json::to_string(stored)?);

@@ -12,7 +12,6 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchyard_pipeline::route::{Condition, Rule};
-use switchyard_store::PostFilter;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -101,17 +100,11 @@ async fn preview(
         .search_hits(&query.expr, limit, 0)
         .await
         .map_err(|error| ApiError::internal("previewing the query", error))?;
-    let page = state
+    let matches: Vec<PostView> = state
         .store
-        .list_posts(&PostFilter {
-            ids: Some(hits.ids),
-            limit: Some(limit as u32),
-            ..PostFilter::default()
-        })
+        .get_posts(&hits.ids)
         .await
-        .map_err(|error| ApiError::internal("reading preview posts", error))?;
-    let matches: Vec<PostView> = page
-        .items
+        .map_err(|error| ApiError::internal("reading preview posts", error))?
         .into_iter()
         .filter(|stored| actor.can_see_queue(&stored.route.queue))
         .map(PostView::from)

@@ -11,7 +11,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use switchyard_store::PostFilter;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/search", get(search))
@@ -62,26 +61,12 @@ async fn search(
         .search_hits(&query.expr, limit, params.offset.unwrap_or(0))
         .await
         .map_err(|error| ApiError::internal("searching posts", error))?;
-    let filter = PostFilter {
-        ids: Some(hits.ids.clone()),
-        limit: Some(limit as u32),
-        ..PostFilter::default()
-    };
-    let page = state
+    let items: Vec<PostView> = state
         .store
-        .list_posts(&filter)
+        .get_posts(&hits.ids)
         .await
-        .map_err(|error| ApiError::internal("reading search results", error))?;
-    // Keep the search engine's ranking order.
-    let mut by_id: std::collections::HashMap<_, _> = page
-        .items
+        .map_err(|error| ApiError::internal("reading search results", error))?
         .into_iter()
-        .map(|stored| (stored.post.id, stored))
-        .collect();
-    let items: Vec<PostView> = hits
-        .ids
-        .iter()
-        .filter_map(|id| by_id.remove(id))
         .filter(|stored| actor.can_see_queue(&stored.route.queue))
         .map(PostView::from)
         .collect();

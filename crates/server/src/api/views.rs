@@ -34,15 +34,8 @@ pub fn parse_time(
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(value) {
-        return Ok(Some(time.with_timezone(&chrono::Utc)));
-    }
-    if let Ok(date) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        return Ok(Some(
-            date.and_hms_opt(0, 0, 0)
-                .expect("midnight exists")
-                .and_utc(),
-        ));
+    if let Some(time) = switchyard_domain::time::parse_time_or_date(value) {
+        return Ok(Some(time));
     }
     Err(crate::ApiError::bad_request(format!(
         "{name}={value:?} is not a time; use RFC 3339 (2026-11-23T08:00:00Z) or a date (2026-11-23)"
