@@ -467,7 +467,13 @@ impl Features {
     pub fn name(&self, origin: Origin) -> String {
         match origin {
             Origin::Unigram(i) => self.token_text(i as usize).to_string(),
-            Origin::Negated(i) => format!("not …{}", self.token_text(i as usize)),
+            Origin::Negated(i) => {
+                let token = self.token_text(i as usize);
+                let mut name = String::with_capacity(token.len() + 6);
+                name.push_str("not …");
+                name.push_str(token);
+                name
+            }
             Origin::Bigram(first) => {
                 let second = if first == u16::MAX {
                     0
@@ -478,11 +484,19 @@ impl Features {
                     .tokens
                     .get(second)
                     .map_or("", |_| self.token_text(second));
-                if first == u16::MAX {
-                    format!("starts with \"{second_text}\"")
+                let first_text = if first == u16::MAX {
+                    "starts with \""
                 } else {
-                    format!("{} {}", self.token_text(first as usize), second_text)
+                    self.token_text(first as usize)
+                };
+                let mut name = String::with_capacity(first_text.len() + second_text.len() + 1);
+                name.push_str(first_text);
+                name.push_str(if first == u16::MAX { "" } else { " " });
+                name.push_str(second_text);
+                if first == u16::MAX {
+                    name.push('"');
                 }
+                name
             }
             Origin::Dense(which) => which.name().to_string(),
         }
@@ -514,6 +528,27 @@ fn word_len(text: &str) -> usize {
 
 /// Appends `word` lower-cased, without apostrophes, with runs of 3+ equal letters cut to 2.
 fn push_normalised_word(out: &mut String, word: &str) {
+    if word.is_ascii() {
+        // Most words: the same rules, a byte at a time.
+        let mut last = 0u8;
+        let mut run = 0u32;
+        for byte in word.bytes() {
+            if byte == b'\'' {
+                continue;
+            }
+            let lower = byte.to_ascii_lowercase();
+            if lower == last {
+                run += 1;
+            } else {
+                last = lower;
+                run = 1;
+            }
+            if run <= 2 {
+                out.push(char::from(lower));
+            }
+        }
+        return;
+    }
     let mut last = '\0';
     let mut run = 0u32;
     for c in word.chars() {

@@ -187,6 +187,12 @@ impl Analyzer {
         analysis
     }
 
+    /// The five trained models' predictions alone (no rules), in `Task::ALL` order; for
+    /// benchmarks of the model stage (`examples/stage_times.rs`).
+    pub fn model_predictions(&self, features: &Features) -> Vec<Prediction> {
+        self.models.set.predict_all(features)
+    }
+
     /// The models and rules over features already extracted (the language is left `und`).
     pub fn analyze_features(
         &self,
@@ -335,6 +341,42 @@ mod tests {
         }
         assert_eq!(a.label("complaint"), Some("complaint"));
         assert_eq!(a.label("reason"), Some("delay"));
+    }
+
+    #[test]
+    fn the_set_agrees_with_each_model() {
+        // The quantised, interleaved set against each f32 model on its own.
+        let analyzer = Analyzer::new();
+        let models: Vec<LinearModel> = SHIPPED
+            .iter()
+            .map(|(task, bytes)| LinearModel::from_bytes(task.file_name(), bytes).unwrap())
+            .collect();
+        let vader = Vader::new();
+        let mut features = Features::new();
+        for text in [
+            "@AcmeAir my flight was delayed 3 hours and nobody answers. Worst airline ever!!",
+            "Thank you so much, the crew was amazing and so kind!",
+            "How do I change the email address on my account?",
+            "I was charged twice for the same order, please refund me",
+            "you stupid idiot, shut up",
+            "Just landed in Denver, nice weather today",
+            "",
+        ] {
+            features.extract(text, &vader.polarity_scores(text));
+            let set = analyzer.model_predictions(&features);
+            for (quantised, model) in set.iter().zip(&models) {
+                let exact = model.predict(&features);
+                assert_eq!(quantised.label, exact.label, "{text}");
+                assert!(
+                    (quantised.confidence - exact.confidence).abs() < 1e-3,
+                    "{text}"
+                );
+                let names = |p: &Prediction| -> Vec<String> {
+                    p.explain.iter().map(|c| c.feature.clone()).collect()
+                };
+                assert_eq!(names(quantised), names(&exact), "{text}");
+            }
+        }
     }
 
     #[test]

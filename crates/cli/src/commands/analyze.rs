@@ -66,7 +66,7 @@ fn analyse_line(analyzer: &Analyzer, line: &str) -> LineResult {
     let mut out = Vec::with_capacity(body.len() + 512);
     out.extend_from_slice(open.trim_end().as_bytes());
     out.extend_from_slice(b",\"analysis\":");
-    serde_json::to_writer(&mut out, &analysis).map_err(|e| e.to_string())?;
+    analysis.write_json(&mut out);
     out.push(b'}');
     Ok(out)
 }
