@@ -529,43 +529,35 @@ fn word_len(text: &str) -> usize {
 /// Appends `word` lower-cased, without apostrophes, with runs of 3+ equal letters cut to 2.
 fn push_normalised_word(out: &mut String, word: &str) {
     if word.is_ascii() {
-        // Most words: the same rules, a byte at a time.
-        let mut last = 0u8;
-        let mut run = 0u32;
-        for byte in word.bytes() {
-            if byte == b'\'' {
-                continue;
-            }
-            let lower = byte.to_ascii_lowercase();
-            if lower == last {
-                run += 1;
-            } else {
-                last = lower;
-                run = 1;
-            }
-            if run <= 2 {
-                out.push(char::from(lower));
-            }
-        }
-        return;
+        // Most words: the same rules without Unicode case tables.
+        let lowered = word
+            .bytes()
+            .filter(|b| *b != b'\'')
+            .map(|b| char::from(b.to_ascii_lowercase()));
+        push_shortened_runs(out, lowered);
+    } else {
+        let lowered = word
+            .chars()
+            .filter(|c| !is_apostrophe(*c))
+            .flat_map(char::to_lowercase);
+        push_shortened_runs(out, lowered);
     }
+}
+
+/// Appends `chars` with runs of 3+ equal characters cut to 2.
+#[inline]
+fn push_shortened_runs(out: &mut String, chars: impl Iterator<Item = char>) {
     let mut last = '\0';
     let mut run = 0u32;
-    for c in word.chars() {
-        if is_apostrophe(c) {
-            continue;
+    for c in chars {
+        if c == last {
+            run += 1;
+        } else {
+            last = c;
+            run = 1;
         }
-        let lower_chars = c.to_lowercase();
-        for lower in lower_chars {
-            if lower == last {
-                run += 1;
-            } else {
-                last = lower;
-                run = 1;
-            }
-            if run <= 2 {
-                out.push(lower);
-            }
+        if run <= 2 {
+            out.push(c);
         }
     }
 }
