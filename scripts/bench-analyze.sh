@@ -12,6 +12,7 @@
 #      - Python:  benches/python/vader_bench.py            (VADER only)
 #      - Rust:    target/release/examples/vader_jsonl      (this repo's VADER only)
 #      - Rust:    target/release/switchyard analyze        (full enrichment), if that binary exists
+#      - Rust:    the same with --queries: 1,000 generated listening queries (issue #3)
 #    and prints µs/post (CPU time, user+sys) and the speed-up over Python. Also counts how many
 #    compound scores the two VADERs agree on (PyPI 3.3.2 differs from the reference commit on
 #    the "beating heart"/"broken heart" idioms, so a handful of differences are expected).
@@ -99,6 +100,16 @@ if [ -x target/release/switchyard ]; then
   fi
   AN_CPU=$(cat "$OUT/switchyard-analyze.cpu")
   python3 -c "print(f'full analyze: {$PY_CPU / max($AN_CPU, 1e-9):.1f}x faster than Python vaderSentiment alone, per core')"
+  # Issue #3: the same enrichment plus 1,000 active listening queries.
+  if [ -z "${SKIP_BUILD:-}" ] || [ ! -f "$OUT/queries.toml" ]; then
+    cargo run --release -q -p switchyard-query --example listening_queries 1000 > "$OUT/queries.toml"
+  fi
+  if ! run_timed switchyard-analyze-queries /dev/null target/release/switchyard analyze --queries "$OUT/queries.toml"; then
+    echo "switchyard analyze --queries did not finish; no ratio with listening queries" >&2
+    exit 1
+  fi
+  AQ_CPU=$(cat "$OUT/switchyard-analyze-queries.cpu")
+  python3 -c "print(f'full analyze + 1,000 listening queries: {$PY_CPU / max($AQ_CPU, 1e-9):.1f}x faster than Python vaderSentiment alone, per core')"
 else
   echo "target/release/switchyard not built (cargo build --release -p switchyard); skipped the full analyze timing"
 fi

@@ -74,7 +74,14 @@ enum Command {
         open_cases: bool,
     },
     /// Read JSON lines with a "text" field on stdin; write them with an added "analysis" object.
-    Analyze,
+    ///
+    /// With listening queries (`--queries FILE`, else the `[queries]` of the configuration),
+    /// `analysis.queries` lists the names of the queries each post matches.
+    Analyze {
+        /// TOML file with a `[queries]` table of `name = "query"` lines (as in switchyard.toml).
+        #[arg(long)]
+        queries: Option<PathBuf>,
+    },
     /// Publish posts from files to the NATS JetStream ingest log (scale-out; see `worker`).
     Publish {
         #[arg(required = true)]
@@ -190,7 +197,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         config.database_url = Some(url);
     }
     match cli.command {
-        Command::Analyze => commands::analyze_stdin(),
+        Command::Analyze { queries } => match queries {
+            Some(path) => commands::analyze_stdin(&commands::read_queries_file(&path)?),
+            None => commands::analyze_stdin(&config.queries),
+        },
         Command::Publish { paths, format } => {
             let format = format
                 .map(|name| name.parse().map_err(anyhow::Error::from))

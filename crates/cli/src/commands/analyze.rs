@@ -1,6 +1,10 @@
 //! `switchyard analyze`: JSON lines with a `"text"` field in, the same lines with an added
 //! `"analysis"` object out. Other fields pass through byte for byte.
 //!
+//! With listening queries, `analysis.queries` lists the names of the queries a post matches; the
+//! query filters read `channel`, `author.handle` / `author.followers` / `author.verified` (or a
+//! top-level `followers`), `parent_id` (replies) and `language` when a line has them.
+//!
 //! Invalid lines are reported on stderr with their line number and skipped; the command then
 //! exits non-zero so scripts notice. Work is split over the available cores in order-preserving
 //! chunks (one core when run under `taskset -c 0`).
@@ -11,6 +15,8 @@ use serde::de::IgnoredAny;
 use std::borrow::Cow;
 use std::io::{BufRead, Write};
 use switchyard_analyze::Analyzer;
+use switchyard_domain::{Channel, NewPost};
+use switchyard_query::{PostView, QuerySet};
 
 /// Lines analysed per chunk handed to a worker thread.
 const CHUNK_LINES: usize = 2048;
@@ -32,48 +38,93 @@ struct Probe<'a> {
     followers: Option<u64>,
     #[serde(default)]
     analysis: Option<IgnoredAny>,
+    #[serde(default)]
+    channel: Option<Cow<'a, str>>,
+    #[serde(default)]
+    parent_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    language: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
 struct AuthorProbe {
     #[serde(default)]
     followers: Option<u64>,
+    #[serde(default)]
+    handle: Option<String>,
+    #[serde(default)]
+    verified: bool,
 }
 
 /// The analysed form of one input line, or why it was rejected.
 type LineResult = Result<Vec<u8>, String>;
 
-fn analyse_line(analyzer: &Analyzer, line: &str) -> LineResult {
+fn analyse_line(analyzer: &Analyzer, queries: Option<&QuerySet>, line: &str) -> LineResult {
     let probe: Probe =
         serde_json::from_str(line).map_err(|error| format!("not a JSON object: {error}"))?;
     let text = probe
         .text
+        .as_ref()
         .ok_or_else(|| "the object has no \"text\" field (a string is required)".to_string())?;
     let followers = probe
         .author
+        .as_ref()
         .and_then(|author| author.followers)
         .or(probe.followers);
-    let analysis = analyzer.analyze(&text, followers);
+    let analysis = analyzer.analyze(text, followers);
+    let mut analysis_json = Vec::with_capacity(1536);
+    analysis.write_json(&mut analysis_json);
+    if let Some(queries) = queries {
+        let post = post_for_queries(&probe, text, followers)?;
+        let matched = queries.matching(&PostView::with_analysis(&post, &analysis));
+        analysis_json.pop(); // the analysis object's closing brace
+        analysis_json.extend_from_slice(b",\"queries\":");
+        serde_json::to_writer(&mut analysis_json, &matched).map_err(|e| e.to_string())?;
+        analysis_json.push(b'}');
+    }
     if probe.analysis.is_some() {
         // The input already carries an "analysis" key: replace it rather than duplicate it.
         let mut value: serde_json::Value =
             serde_json::from_str(line).map_err(|error| format!("not a JSON object: {error}"))?;
-        value["analysis"] = serde_json::to_value(&analysis).map_err(|e| e.to_string())?;
+        value["analysis"] = serde_json::from_slice(&analysis_json).map_err(|e| e.to_string())?;
         return serde_json::to_vec(&value).map_err(|e| e.to_string());
     }
     let body = line.trim_end();
     let open = &body[..body.len() - 1]; // a parsed object always ends with '}'
-    let mut out = Vec::with_capacity(body.len() + 512);
+    let mut out = Vec::with_capacity(body.len() + analysis_json.len() + 16);
     out.extend_from_slice(open.trim_end().as_bytes());
     out.extend_from_slice(b",\"analysis\":");
-    analysis.write_json(&mut out);
+    out.extend_from_slice(&analysis_json);
     out.push(b'}');
     Ok(out)
+}
+
+/// The post a listening query sees: the line's text and whatever it says of channel, author,
+/// reply and language.
+fn post_for_queries(probe: &Probe<'_>, text: &str, followers: Option<u64>) -> Result<NewPost, String> {
+    let channel = match probe.channel.as_deref() {
+        Some(name) => name
+            .parse::<Channel>()
+            .map_err(|error| format!("\"channel\": {error}"))?,
+        None => Channel::Web,
+    };
+    let handle = probe
+        .author
+        .as_ref()
+        .and_then(|author| author.handle.clone())
+        .unwrap_or_default();
+    let mut post = NewPost::new(channel, "", handle, text, chrono::DateTime::UNIX_EPOCH);
+    post.author.followers = followers;
+    post.author.verified = probe.author.as_ref().is_some_and(|author| author.verified);
+    post.parent_id = probe.parent_id.as_deref().map(str::to_string);
+    post.language = probe.language.as_deref().map(str::to_string);
+    Ok(post)
 }
 
 /// Reads all of `input`, writes analysed lines to `output`, reports bad lines to `errors`.
 pub fn run(
     analyzer: &Analyzer,
+    queries: Option<&QuerySet>,
     input: impl BufRead,
     mut output: impl Write,
     mut errors: impl Write,
@@ -104,7 +155,7 @@ pub fn run(
         let results: Vec<LineResult> = if threads == 1 || round.len() <= CHUNK_LINES {
             round
                 .iter()
-                .map(|(_, line)| analyse_line(analyzer, line))
+                .map(|(_, line)| analyse_line(analyzer, queries, line))
                 .collect()
         } else {
             std::thread::scope(|scope| {
@@ -114,7 +165,7 @@ pub fn run(
                         scope.spawn(move || {
                             chunk
                                 .iter()
-                                .map(|(_, line)| analyse_line(analyzer, line))
+                                .map(|(_, line)| analyse_line(analyzer, queries, line))
                                 .collect::<Vec<_>>()
                         })
                     })
@@ -151,7 +202,7 @@ mod tests {
         let analyzer = Analyzer::new();
         let mut out = Vec::new();
         let mut err = Vec::new();
-        let summary = run(&analyzer, input.as_bytes(), &mut out, &mut err).unwrap();
+        let summary = run(&analyzer, None, input.as_bytes(), &mut out, &mut err).unwrap();
         (
             String::from_utf8(out).unwrap(),
             String::from_utf8(err).unwrap(),
@@ -174,6 +225,38 @@ mod tests {
             assert!(vader[key].is_number(), "missing {key}");
         }
         assert_eq!(value["analysis"]["language"], "en");
+    }
+
+    #[test]
+    fn listening_queries_name_the_posts_they_match() {
+        let analyzer = Analyzer::new();
+        let queries = crate::commands::query_set(
+            &[
+                ("late", "delayed OR late"),
+                ("angry_vip", "sentiment:negative followers:>1000"),
+                ("mastodon", "channel:mastodon"),
+            ]
+            .into_iter()
+            .map(|(name, query)| (name.to_string(), query.to_string()))
+            .collect(),
+        )
+        .unwrap();
+        let input = "{\"text\": \"my flight is delayed again, worst airline ever\", \"author\": {\"followers\": 5000}}\n\
+                     {\"text\": \"lovely crew today\", \"channel\": \"mastodon\"}\n\
+                     {\"text\": \"late\", \"channel\": \"pigeon\"}\n";
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let summary = run(&analyzer, Some(&queries), input.as_bytes(), &mut out, &mut err).unwrap();
+        let lines: Vec<serde_json::Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(summary.analysed, 2);
+        assert_eq!(lines[0]["analysis"]["queries"], serde_json::json!(["angry_vip", "late"]));
+        assert_eq!(lines[1]["analysis"]["queries"], serde_json::json!(["mastodon"]));
+        let err = String::from_utf8(err).unwrap();
+        assert!(err.contains("line 3: rejected: \"channel\""), "{err}");
     }
 
     #[test]

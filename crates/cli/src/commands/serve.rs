@@ -230,13 +230,7 @@ fn listening_filter(config: &Config) -> Result<switchyard_connectors::PostFilter
     if config.queries.is_empty() {
         return Ok(switchyard_connectors::accept_all());
     }
-    let mut queries = Vec::new();
-    for (name, text) in &config.queries {
-        let query = switchyard_query::parse(text)
-            .map_err(|error| anyhow::anyhow!("saved query {name:?} does not parse:\n{error}"))?;
-        queries.push((name.clone(), query));
-    }
-    let set = Arc::new(switchyard_query::QuerySet::new(queries));
+    let set = Arc::new(super::query_set(&config.queries)?);
     Ok(Arc::new(move |post| {
         !set.matching(&switchyard_query::PostView {
             post,

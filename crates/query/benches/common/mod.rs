@@ -201,6 +201,18 @@ impl Lcg {
 
 /// 1,000 queries in the shapes people write for brand listening.
 pub fn generate_queries(count: usize) -> Vec<(String, Query)> {
+    generate_query_texts(count)
+        .into_iter()
+        .map(|(name, text)| {
+            let query =
+                parse(&text).unwrap_or_else(|error| panic!("generated query failed:\n{error}"));
+            (name, query)
+        })
+        .collect()
+}
+
+/// The texts of [`generate_queries`], named `q0`, `q1`…
+pub fn generate_query_texts(count: usize) -> Vec<(String, String)> {
     let mut rng = Lcg(7);
     let mut queries = Vec::with_capacity(count);
     for index in 0..count {
@@ -231,8 +243,7 @@ pub fn generate_queries(count: usize) -> Vec<(String, Query)> {
             19 if index % 100 == 19 => format!("NOT {k1} is:verified"),
             _ => format!("{brand} {k1}"),
         };
-        let query = parse(&text).unwrap_or_else(|error| panic!("generated query failed:\n{error}"));
-        queries.push((format!("q{index}"), query));
+        queries.push((format!("q{index}"), text));
     }
     queries
 }
