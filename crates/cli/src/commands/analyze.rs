@@ -101,7 +101,11 @@ fn analyse_line(analyzer: &Analyzer, queries: Option<&QuerySet>, line: &str) -> 
 
 /// The post a listening query sees: the line's text and whatever it says of channel, author,
 /// reply and language.
-fn post_for_queries(probe: &Probe<'_>, text: &str, followers: Option<u64>) -> Result<NewPost, String> {
+fn post_for_queries(
+    probe: &Probe<'_>,
+    text: &str,
+    followers: Option<u64>,
+) -> Result<NewPost, String> {
     let channel = match probe.channel.as_deref() {
         Some(name) => name
             .parse::<Channel>()
@@ -246,15 +250,28 @@ mod tests {
                      {\"text\": \"late\", \"channel\": \"pigeon\"}\n";
         let mut out = Vec::new();
         let mut err = Vec::new();
-        let summary = run(&analyzer, Some(&queries), input.as_bytes(), &mut out, &mut err).unwrap();
+        let summary = run(
+            &analyzer,
+            Some(&queries),
+            input.as_bytes(),
+            &mut out,
+            &mut err,
+        )
+        .unwrap();
         let lines: Vec<serde_json::Value> = String::from_utf8(out)
             .unwrap()
             .lines()
             .map(|line| serde_json::from_str(line).unwrap())
             .collect();
         assert_eq!(summary.analysed, 2);
-        assert_eq!(lines[0]["analysis"]["queries"], serde_json::json!(["angry_vip", "late"]));
-        assert_eq!(lines[1]["analysis"]["queries"], serde_json::json!(["mastodon"]));
+        assert_eq!(
+            lines[0]["analysis"]["queries"],
+            serde_json::json!(["angry_vip", "late"])
+        );
+        assert_eq!(
+            lines[1]["analysis"]["queries"],
+            serde_json::json!(["mastodon"])
+        );
         let err = String::from_utf8(err).unwrap();
         assert!(err.contains("line 3: rejected: \"channel\""), "{err}");
     }

@@ -47,15 +47,18 @@ pub fn query_set(
 ) -> Result<switchyard_query::QuerySet> {
     let mut parsed = Vec::with_capacity(queries.len());
     for (name, text) in queries {
-        let query = switchyard_query::parse(text)
-            .map_err(|error| anyhow::anyhow!("listening query {name:?} does not parse:\n{error}"))?;
+        let query = switchyard_query::parse(text).map_err(|error| {
+            anyhow::anyhow!("listening query {name:?} does not parse:\n{error}")
+        })?;
         parsed.push((name.clone(), query));
     }
     Ok(switchyard_query::QuerySet::new(parsed))
 }
 
 /// Reads the `[queries]` table of a TOML file (the shape of `switchyard.toml`'s).
-pub fn read_queries_file(path: &std::path::Path) -> Result<std::collections::BTreeMap<String, String>> {
+pub fn read_queries_file(
+    path: &std::path::Path,
+) -> Result<std::collections::BTreeMap<String, String>> {
     #[derive(serde::Deserialize)]
     struct QueriesFile {
         #[serde(default)]
