@@ -357,8 +357,11 @@ impl SearchIndex {
             TextAnalyzer::from(SwitchyardTokenizer::default()),
         );
         let in_ram = !matches!(location, IndexLocation::Dir(_));
-        let threads = if in_ram { 1 } else { 2 };
-        let budget_per_thread = if in_ram { 20_000_000 } else { 60_000_000 };
+        // One indexing thread with a large arena: indexing costs a fraction of analysing and
+        // storing a post, and a bigger arena means fewer, larger segments to write and merge
+        // (the arena grows as documents arrive; the budget is a cap).
+        let threads = 1;
+        let budget_per_thread = if in_ram { 20_000_000 } else { 200_000_000 };
         let writer = match index.writer_with_num_threads(threads, threads * budget_per_thread) {
             Ok(writer) => Some(Mutex::new(WriterState {
                 writer,
