@@ -14,10 +14,31 @@ pub struct VaderScores {
 }
 
 /// One feature's push on a decision, for explanations ("no response" → complaint +1.3).
+///
+/// Written as `{"feature": …, "weight": …}`; also read from the compact `[feature, weight]`
+/// form that the store keeps (see [`Analysis::write_json_compact`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "ContributionForm")]
 pub struct Contribution {
     pub feature: String,
     pub weight: f32,
+}
+
+/// The two JSON forms a [`Contribution`] is read from.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ContributionForm {
+    Object { feature: String, weight: f32 },
+    Pair(String, f32),
+}
+
+impl From<ContributionForm> for Contribution {
+    fn from(form: ContributionForm) -> Contribution {
+        match form {
+            ContributionForm::Object { feature, weight }
+            | ContributionForm::Pair(feature, weight) => Contribution { feature, weight },
+        }
+    }
 }
 
 /// A classifier's answer: label, how sure, which model, and why.
@@ -89,6 +110,17 @@ impl Analysis {
     /// plain strings are copied instead of escaped byte by byte. `switchyard analyze` writes one
     /// of these per post, so this is on its hot path.
     pub fn write_json(&self, out: &mut Vec<u8>) {
+        self.write_json_as(out, false);
+    }
+
+    /// Like [`Analysis::write_json`], with each explanation entry as a `[feature, weight]` pair
+    /// instead of an object: ≈ 30 % smaller, which is how the store keeps it (a post's stored
+    /// analysis is its largest column). Deserialising reads both forms.
+    pub fn write_json_compact(&self, out: &mut Vec<u8>) {
+        self.write_json_as(out, true);
+    }
+
+    fn write_json_as(&self, out: &mut Vec<u8>, compact: bool) {
         out.extend_from_slice(b"{\"language\":");
         json_str(out, &self.language);
         out.extend_from_slice(b",\"language_confidence\":");
@@ -109,6 +141,7 @@ impl Analysis {
             self.sentiment.confidence,
             &self.sentiment.model,
             &self.sentiment.explain,
+            compact,
         );
         out.push(b'}');
         for (key, prediction) in [
@@ -121,7 +154,7 @@ impl Analysis {
             if let Some(p) = prediction {
                 out.extend_from_slice(key);
                 out.push(b'{');
-                json_prediction_fields(out, &p.label, p.confidence, &p.model, &p.explain);
+                json_prediction_fields(out, &p.label, p.confidence, &p.model, &p.explain, compact);
                 out.push(b'}');
             }
         }
@@ -165,6 +198,7 @@ fn json_prediction_fields(
     confidence: f32,
     model: &str,
     explain: &[Contribution],
+    compact: bool,
 ) {
     out.extend_from_slice(b"\"label\":");
     json_str(out, label);
@@ -177,11 +211,19 @@ fn json_prediction_fields(
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(b"{\"feature\":");
-        json_str(out, &contribution.feature);
-        out.extend_from_slice(b",\"weight\":");
-        json_number(out, contribution.weight);
-        out.push(b'}');
+        if compact {
+            out.push(b'[');
+            json_str(out, &contribution.feature);
+            out.push(b',');
+            json_number(out, contribution.weight);
+            out.push(b']');
+        } else {
+            out.extend_from_slice(b"{\"feature\":");
+            json_str(out, &contribution.feature);
+            out.extend_from_slice(b",\"weight\":");
+            json_number(out, contribution.weight);
+            out.push(b'}');
+        }
     }
     out.push(b']');
 }
@@ -246,7 +288,9 @@ mod tests {
                 &[("😡 emoji", 1e-7), ("nan", f32::NAN)],
             )),
         };
-        let mut cases = vec![analysis.clone()];
+        let mut clean = analysis.clone();
+        clean.toxicity = None; // no NaN: this one must also read back from the compact form
+        let mut cases = vec![analysis.clone(), clean];
         analysis.sentiment.explain = vec![Contribution {
             feature: "starts with \"<user>\"".into(),
             weight: f32::INFINITY,
@@ -255,14 +299,27 @@ mod tests {
         analysis.toxicity = None;
         analysis.language_confidence = 0.0;
         cases.push(analysis);
+        let mut checked_round_trip = 0;
         for case in cases {
             let mut ours = Vec::new();
             case.write_json(&mut ours);
             let serde = serde_json::to_vec(&case).unwrap();
             assert_eq!(
                 String::from_utf8(ours).unwrap(),
-                String::from_utf8(serde).unwrap()
+                String::from_utf8(serde.clone()).unwrap()
             );
+            // The compact form reads back as the same analysis (NaN aside: JSON cannot hold it).
+            let mut compact = Vec::new();
+            case.write_json_compact(&mut compact);
+            assert!(compact.len() < serde.len());
+            if serde.windows(4).any(|w| w == b"null") {
+                continue;
+            }
+            checked_round_trip += 1;
+            let back: Analysis = serde_json::from_slice(&compact).unwrap();
+            let through_serde: Analysis = serde_json::from_slice(&serde).unwrap();
+            assert_eq!(format!("{back:?}"), format!("{through_serde:?}"));
         }
+        assert_eq!(checked_round_trip, 1);
     }
 }

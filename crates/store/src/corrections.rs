@@ -4,7 +4,7 @@
 use crate::error::{DbContext, Result, StoreError};
 use crate::model::Correction;
 use crate::read::{CORRECTION_SELECT, CorrectionRecord};
-use crate::sql::{clean_text, json_text, to_micros, with_pool, with_write_tx};
+use crate::sql::{clean_text, to_micros, with_pool, with_write_tx};
 use crate::store::Store;
 use chrono::Utc;
 use sqlx::types::Json;
@@ -128,7 +128,7 @@ impl Store {
             apply_label(&mut analysis, &task, &label, &user);
             sqlx::query(sqlx::AssertSqlSafe(update_sql))
                 .bind(label.as_str())
-                .bind(json_text(&analysis)?)
+                .bind(crate::ingest::analysis_json(&analysis))
                 .bind(post_id)
                 .execute(&mut *tx)
                 .await

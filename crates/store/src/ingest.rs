@@ -75,11 +75,13 @@ impl AnalysisRow {
     }
 }
 
-/// The analysis as stored JSON: `Analysis::write_json` (the same bytes as serde's, several times
-/// faster; ingest writes one per post), with NUL escapes replaced as [`json_text`] does.
+/// The analysis as stored JSON: `Analysis::write_json_compact` (explanations as `[feature,
+/// weight]` pairs, ≈ 30 % smaller than serde's objects and several times faster to write; the
+/// analysis is a post's largest column), with NUL escapes replaced as [`json_text`] does.
+/// Reading accepts this and the object form (rows stored before).
 pub(crate) fn analysis_json(analysis: &Analysis) -> String {
     let mut bytes = Vec::with_capacity(1536);
-    analysis.write_json(&mut bytes);
+    analysis.write_json_compact(&mut bytes);
     // write_json writes UTF-8 (JSON text of `String`s and numbers).
     let text = String::from_utf8(bytes).unwrap_or_default();
     if text.contains("\\u0000") {

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::collections::BTreeMap;
 use switchyard_domain::{
-    Analysis, Author, Channel, NewPost, Prediction, Priority, RouteDecision, SentimentResult,
-    VaderScores,
+    Analysis, Author, Channel, Contribution, NewPost, Prediction, Priority, RouteDecision,
+    SentimentResult, VaderScores,
 };
 use switchyard_store::{
     Bucket, CursorUpdate, Db, IndexLocation, IngestItem, OpenOptions, PostFilter, Store, StoreError,
@@ -441,6 +441,20 @@ async fn every_field_survives_a_round_trip(test: &TestStore) {
     full.post.engagement.views = Some(u64::MAX);
     full.post.meta = serde_json::json!({"airline": "delta", "nested": {"n": 1}});
     full.analysis.reason = Some(prediction("delay"));
+    // Explanations are stored as compact [feature, weight] pairs and must read back the same.
+    full.analysis.sentiment.explain = vec![
+        Contribution {
+            feature: "no response".into(),
+            weight: 1.25,
+        },
+        Contribution {
+            feature: "starts with \"<user>\" 🚀".into(),
+            weight: -0.5,
+        },
+    ];
+    if let Some(reason) = full.analysis.reason.as_mut() {
+        reason.explain = full.analysis.sentiment.explain.clone();
+    }
     full.route.priority = Priority::Urgent;
     full.route.alerts = vec!["pager".into()];
     let outcome = store
