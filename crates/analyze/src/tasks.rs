@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use switchyard_text::Vader;
 
 /// The version every shipped model carries (bumped when a recipe changes).
-pub const MODEL_VERSION: &str = "2026.11.23";
+pub const MODEL_VERSION: &str = "2026.11.23.2";
 /// The seed of every shuffle and split.
 pub const SEED: u64 = 20261123;
 /// How much one agent correction counts, in training examples (documented in docs/accuracy.md).
@@ -156,7 +156,9 @@ impl Task {
                 ..base
             },
             Task::Toxicity => TrainConfig {
-                hash_bits: 17,
+                // 18 like sentiment: the interleaved table has 2^18 rows anyway, so the extra
+                // buckets cost nothing at run time (offensive val macro F1 0.709 → 0.715).
+                hash_bits: 18,
                 epochs: 10,
                 learning_rate: 0.03,
                 l2: 1e-3,
