@@ -38,22 +38,43 @@ struct Probe<'a> {
     followers: Option<u64>,
     #[serde(default)]
     analysis: Option<IgnoredAny>,
-    #[serde(default)]
-    channel: Option<Cow<'a, str>>,
-    #[serde(default)]
-    parent_id: Option<Cow<'a, str>>,
-    #[serde(default)]
-    language: Option<Cow<'a, str>>,
+    // Read only for listening queries, and leniently: a line whose other fields have shapes we
+    // do not expect (numeric ids, objects) still passes through untouched.
+    #[serde(default, deserialize_with = "lenient_text")]
+    channel: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    parent_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    language: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct AuthorProbe {
     #[serde(default)]
     followers: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     handle: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_bool")]
     verified: bool,
+}
+
+/// A string or number as text; anything else (null, objects, arrays, booleans) as absent.
+fn lenient_text<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(text) => Some(text),
+        serde_json::Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    })
+}
+
+/// `true` only for a JSON `true`.
+fn lenient_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(matches!(
+        serde_json::Value::deserialize(deserializer)?,
+        serde_json::Value::Bool(true)
+    ))
 }
 
 /// The analysed form of one input line, or why it was rejected.
@@ -216,8 +237,9 @@ mod tests {
 
     #[test]
     fn adds_analysis_and_keeps_other_fields() {
-        let (out, err, summary) =
-            analyse("{\"id\": 7, \"text\": \"I love this airline :)\", \"x\": [1,2]}\n");
+        let (out, err, summary) = analyse(
+            "{\"id\": 7, \"text\": \"I love this airline :)\", \"x\": [1,2], \"channel\": {\"id\": 3}, \"parent_id\": [9], \"author\": {\"handle\": 5, \"verified\": 1}}\n",
+        );
         assert_eq!(err, "");
         assert_eq!(summary.analysed, 1);
         let value: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
@@ -245,7 +267,7 @@ mod tests {
             .collect(),
         )
         .unwrap();
-        let input = "{\"text\": \"my flight is delayed again, worst airline ever\", \"author\": {\"followers\": 5000}}\n\
+        let input = "{\"text\": \"my flight is delayed again, worst airline ever\", \"parent_id\": 17, \"author\": {\"followers\": 5000, \"verified\": \"yes\"}}\n\
                      {\"text\": \"lovely crew today\", \"channel\": \"mastodon\"}\n\
                      {\"text\": \"late\", \"channel\": \"pigeon\"}\n";
         let mut out = Vec::new();
