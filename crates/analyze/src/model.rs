@@ -420,13 +420,6 @@ impl ModelSet {
     /// features: scores, then explanations (over rows the first pass brought into cache).
     pub fn predict_all(&self, features: &Features) -> Vec<Prediction> {
         let models = self.offsets.len();
-        // Touch every row first: a loop this small keeps all of a post's cache misses in flight
-        // at once, where the scoring loop below (more work per feature) would overlap only a few.
-        let mut touched = 0i16;
-        for feature in &features.items {
-            touched ^= self.row(feature.hash).0[0];
-        }
-        std::hint::black_box(touched);
         // Pass 1: every model's scores at once (32 columns, vectorised by the compiler).
         let mut sums = [0f32; ROW_COLUMNS];
         for feature in &features.items {
