@@ -365,16 +365,7 @@ mod tests {
             features.extract(text, &vader.polarity_scores(text));
             let set = analyzer.model_predictions(&features);
             for (quantised, model) in set.iter().zip(&models) {
-                let exact = model.predict(&features);
-                assert_eq!(quantised.label, exact.label, "{text}");
-                assert!(
-                    (quantised.confidence - exact.confidence).abs() < 1e-3,
-                    "{text}"
-                );
-                let names = |p: &Prediction| -> Vec<String> {
-                    p.explain.iter().map(|c| c.feature.clone()).collect()
-                };
-                assert_eq!(names(quantised), names(&exact), "{text}");
+                model::assert_agrees(quantised, &model.predict(&features), text);
             }
         }
     }

@@ -10,6 +10,7 @@
 use crate::error::AnalyzeError;
 use crate::features::{Dense, Feature, Features, Origin};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 use switchyard_domain::{Contribution, Prediction};
 
 const MAGIC: &[u8; 8] = b"SWYMODEL";
@@ -329,8 +330,8 @@ pub struct ModelSet {
     ids: Vec<String>,
     labels: Vec<Vec<String>>,
     temperatures: Vec<f32>,
-    /// First column of each model in a row.
-    offsets: Vec<usize>,
+    /// The columns of each model in a row.
+    columns: Vec<Range<usize>>,
     /// Multiplier from a quantised weight back to its model's `f32` weight, per column.
     column_scale: Row<f32>,
     mask: u64,
@@ -367,12 +368,12 @@ impl ModelSet {
         }
         let bits = models.iter().map(|m| m.header.hash_bits).max().unwrap_or(8);
         let dim = 1usize << bits;
-        let mut offsets = Vec::with_capacity(models.len());
+        let mut columns = Vec::with_capacity(models.len());
         let mut column_scale = Row([0f32; ROW_COLUMNS]);
         let mut inverse_scales = Vec::with_capacity(models.len());
         let mut offset = 0;
         for model in models {
-            offsets.push(offset);
+            columns.push(offset..offset + model.classes());
             let largest = model
                 .weights
                 .iter()
@@ -388,10 +389,10 @@ impl ModelSet {
         }
         let mut table = vec![Row([0i16; ROW_COLUMNS]); dim];
         for (bucket, row) in table.iter_mut().enumerate() {
-            for ((model, offset), inverse) in models.iter().zip(&offsets).zip(&inverse_scales) {
+            for ((model, range), inverse) in models.iter().zip(&columns).zip(&inverse_scales) {
                 let classes = model.classes();
                 let source = model.bucket(bucket as u64) * classes;
-                for (cell, weight) in row.0[*offset..*offset + classes]
+                for (cell, weight) in row.0[range.clone()]
                     .iter_mut()
                     .zip(&model.weights[source..source + classes])
                 {
@@ -403,7 +404,7 @@ impl ModelSet {
             ids: models.iter().map(|m| m.id.clone()).collect(),
             labels: models.iter().map(|m| m.header.classes.clone()).collect(),
             temperatures: models.iter().map(|m| m.header.temperature).collect(),
-            offsets,
+            columns,
             column_scale,
             mask: (dim - 1) as u64,
             table,
@@ -419,7 +420,7 @@ impl ModelSet {
     /// model's [`LinearModel::predict`] up to the quantisation, in two passes over the
     /// features: scores, then explanations (over rows the first pass brought into cache).
     pub fn predict_all(&self, features: &Features) -> Vec<Prediction> {
-        let models = self.offsets.len();
+        let models = self.columns.len();
         // Pass 1: every model's scores at once (32 columns, vectorised by the compiler).
         let mut sums = [0f32; ROW_COLUMNS];
         for feature in &features.items {
@@ -438,10 +439,10 @@ impl ModelSet {
         // columns, so one row of factors serves all of them.
         let mut best = [(0usize, 0f32); MAX_SET_MODELS];
         let mut factors = [0f32; ROW_COLUMNS];
-        for (m, best) in best.iter_mut().enumerate().take(models) {
-            let classes = self.labels[m].len();
-            let offset = self.offsets[m];
-            let probabilities = &mut scores[offset..offset + classes];
+        for (m, (best, range)) in best.iter_mut().zip(&self.columns).enumerate() {
+            let classes = range.len();
+            let offset = range.start;
+            let probabilities = &mut scores[range.clone()];
             softmax_in_place(probabilities, self.temperatures[m]);
             let mut winner = 0;
             for (i, p) in probabilities.iter().enumerate() {
@@ -458,10 +459,6 @@ impl ModelSet {
         }
         // Pass 2: the features that pushed each model's winner most.
         let mut tops = [EMPTY_TOP; MAX_SET_MODELS];
-        let mut ranges = [(0usize, 0usize); MAX_SET_MODELS];
-        for (m, range) in ranges.iter_mut().enumerate().take(models) {
-            *range = (self.offsets[m], self.offsets[m] + self.labels[m].len());
-        }
         for (index, feature) in features.items.iter().enumerate() {
             if feature.origin == Origin::Dense(Dense::Bias) {
                 continue;
@@ -471,8 +468,8 @@ impl ModelSet {
             for ((product, cell), factor) in products.iter_mut().zip(row).zip(&factors) {
                 *product = f32::from(*cell) * factor;
             }
-            for (top, &(start, end)) in tops.iter_mut().zip(&ranges).take(models) {
-                let push: f32 = products[start..end].iter().sum();
+            for (top, range) in tops.iter_mut().zip(&self.columns) {
+                let push: f32 = products[range.clone()].iter().sum();
                 insert_top(top, push * feature.value, index);
             }
         }
@@ -529,6 +526,22 @@ impl<'a> Reader<'a> {
     fn f32(&mut self) -> Option<f32> {
         self.u32().map(f32::from_bits)
     }
+}
+
+/// Asserts that a [`ModelSet`] prediction matches the `f32` model's: same label, confidence
+/// within 1e-3, the same explanation features in the same order.
+#[cfg(test)]
+pub(crate) fn assert_agrees(quantised: &Prediction, exact: &Prediction, context: &str) {
+    assert_eq!(quantised.label, exact.label, "{context}");
+    assert!(
+        (quantised.confidence - exact.confidence).abs() < 1e-3,
+        "{context}: {} vs {}",
+        quantised.confidence,
+        exact.confidence
+    );
+    let names =
+        |p: &Prediction| -> Vec<String> { p.explain.iter().map(|c| c.feature.clone()).collect() };
+    assert_eq!(names(quantised), names(exact), "{context}");
 }
 
 #[cfg(test)]
@@ -604,15 +617,7 @@ mod tests {
             .iter()
             .zip([model.predict(&features), second.predict(&features)])
         {
-            assert_eq!(quantised.label, exact.label);
-            assert!((quantised.confidence - exact.confidence).abs() < 1e-3);
-            let names = |p: &Prediction| {
-                p.explain
-                    .iter()
-                    .map(|c| c.feature.clone())
-                    .collect::<Vec<_>>()
-            };
-            assert_eq!(names(quantised), names(&exact));
+            assert_agrees(quantised, &exact, "terrible delay");
         }
     }
 }

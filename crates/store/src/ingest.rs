@@ -5,7 +5,7 @@ use crate::error::{DbContext, Result, StoreError};
 use crate::model::{CursorState, CursorUpdate, IngestItem, IngestOutcome};
 use crate::sql::{
     clean_text, count_to_i64, from_micros, json_text, to_micros, values_sql, with_pool,
-    with_write_tx,
+    with_write_tx, without_nul_escapes,
 };
 use crate::store::{Backend, Store};
 use chrono::Utc;
@@ -77,17 +77,13 @@ impl AnalysisRow {
 
 /// The analysis as stored JSON: `Analysis::write_json_compact` (explanations as `[feature,
 /// weight]` pairs, ≈ 30 % smaller than serde's objects and several times faster to write; the
-/// analysis is a post's largest column), with NUL escapes replaced as [`json_text`] does.
+/// analysis is a post's largest column), with NUL escapes replaced ([`without_nul_escapes`]).
 /// Reading accepts this and the object form (rows stored before).
 pub(crate) fn analysis_json(analysis: &Analysis) -> String {
     let mut bytes = Vec::with_capacity(1536);
     analysis.write_json_compact(&mut bytes);
     // write_json writes UTF-8 (JSON text of `String`s and numbers).
-    let text = String::from_utf8(bytes).unwrap_or_default();
-    if text.contains("\\u0000") {
-        return text.replace("\\u0000", "\\ufffd");
-    }
-    text
+    without_nul_escapes(String::from_utf8(bytes).unwrap_or_default())
 }
 
 /// A route row, ready to bind.

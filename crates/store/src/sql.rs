@@ -145,10 +145,16 @@ pub(crate) fn json_text<T: serde::Serialize>(value: &T) -> Result<String> {
     let text = serde_json::to_string(value).map_err(|error| {
         StoreError::Invalid(format!("value cannot be written as JSON: {error}"))
     })?;
+    Ok(without_nul_escapes(text))
+}
+
+/// JSON text with every `\u0000` escape replaced by `\ufffd` (PostgreSQL cannot hold NUL in
+/// text or JSON; replacing it on both backends keeps their data the same).
+pub(crate) fn without_nul_escapes(text: String) -> String {
     if text.contains("\\u0000") {
-        return Ok(text.replace("\\u0000", "\\ufffd"));
+        return text.replace("\\u0000", "\\ufffd");
     }
-    Ok(text)
+    text
 }
 
 /// `($1,$2,…),($n,…)` for `rows` rows of `columns` values; columns listed in `json_columns` get

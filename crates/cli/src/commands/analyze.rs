@@ -141,8 +141,8 @@ fn post_for_queries(
     let mut post = NewPost::new(channel, "", handle, text, chrono::DateTime::UNIX_EPOCH);
     post.author.followers = followers;
     post.author.verified = probe.author.as_ref().is_some_and(|author| author.verified);
-    post.parent_id = probe.parent_id.as_deref().map(str::to_string);
-    post.language = probe.language.as_deref().map(str::to_string);
+    post.parent_id = probe.parent_id.clone();
+    post.language = probe.language.clone();
     Ok(post)
 }
 
