@@ -62,9 +62,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/posts/{id}/case", get(post_case))
 }
 
-/// The joins every post aggregate starts from.
-const FROM_POSTS: &str = "FROM posts p JOIN post_analysis a ON a.post_id = p.id \
-     JOIN post_routes r ON r.post_id = p.id";
+/// What every post aggregate reads from (a post, its analysis and its route are one row).
+const FROM_POSTS: &str = "FROM posts p";
 
 /// Largest number of posts a listening-query scan looks at (share of voice, drill-down by query).
 pub const MAX_SCAN: usize = 500_000;
@@ -137,16 +136,16 @@ pub struct SliceParams {
 /// The SQL column behind a drill-down field name.
 fn field_column(field: &str) -> ApiResult<&'static str> {
     Ok(match field {
-        "reason" => "a.reason",
-        "intent" => "a.intent",
-        "sentiment" => "a.sentiment",
-        "urgency" => "a.urgency",
-        "complaint" => "a.complaint",
-        "toxicity" => "a.toxicity",
-        "language" => "a.language",
+        "reason" => "p.reason",
+        "intent" => "p.intent",
+        "sentiment" => "p.sentiment",
+        "urgency" => "p.urgency",
+        "complaint" => "p.complaint",
+        "toxicity" => "p.toxicity",
+        "language" => "p.detected_language",
         "channel" => "p.channel",
-        "queue" => "r.queue",
-        "priority" => "r.priority",
+        "queue" => "p.queue",
+        "priority" => "p.priority",
         "author" => "p.author_handle",
         "visibility" => "p.visibility",
         other => {
@@ -190,12 +189,12 @@ fn post_conditions(params: &SliceParams, actor: &Actor) -> ApiResult<Conditions>
     }
     let simple = [
         ("p.channel", &params.channel),
-        ("a.sentiment", &params.sentiment),
-        ("a.intent", &params.intent),
-        ("a.reason", &params.reason),
-        ("a.urgency", &params.urgency),
-        ("a.language", &params.language),
-        ("r.queue", &params.queue),
+        ("p.sentiment", &params.sentiment),
+        ("p.intent", &params.intent),
+        ("p.reason", &params.reason),
+        ("p.urgency", &params.urgency),
+        ("p.detected_language", &params.language),
+        ("p.queue", &params.queue),
     ];
     for (column, value) in simple {
         if let Some(value) = non_empty(value) {
@@ -235,7 +234,7 @@ fn restrict_to_visible_queues(conditions: &mut Conditions, actor: &Actor) {
         .collect();
     conditions
         .clauses
-        .push(format!("r.queue IN ({})", placeholders.join(", ")));
+        .push(format!("p.queue IN ({})", placeholders.join(", ")));
 }
 
 fn db_error(context: &str) -> impl FnOnce(sqlx::Error) -> ApiError + '_ {
@@ -267,8 +266,8 @@ async fn top(
     let limit = params.limit.unwrap_or(15).clamp(1, 200) as i64;
     let sql = format!(
         "SELECT {column} AS value, COUNT(*) AS total, \
-         COUNT(CASE WHEN a.sentiment = 'negative' THEN 1 END) AS negative, \
-         CAST(AVG(a.compound) AS DOUBLE PRECISION) AS avg_compound \
+         COUNT(CASE WHEN p.sentiment = 'negative' THEN 1 END) AS negative, \
+         CAST(AVG(p.compound) AS DOUBLE PRECISION) AS avg_compound \
          {FROM_POSTS} {} GROUP BY {column} ORDER BY total DESC, value LIMIT {limit}",
         conditions.where_sql()
     );
@@ -321,8 +320,8 @@ async fn authors(
          MAX(p.author_followers) AS reach, \
          MAX(CASE WHEN p.author_verified THEN 1 ELSE 0 END), COUNT(*) AS posts, \
          CAST(SUM(p.likes + p.shares + p.replies) AS BIGINT), CAST(SUM(p.views) AS BIGINT), \
-         CAST(AVG(a.compound) AS DOUBLE PRECISION), \
-         COUNT(CASE WHEN a.sentiment = 'negative' THEN 1 END) \
+         CAST(AVG(p.compound) AS DOUBLE PRECISION), \
+         COUNT(CASE WHEN p.sentiment = 'negative' THEN 1 END) \
          {FROM_POSTS} {} GROUP BY p.channel, p.author_handle \
          ORDER BY COALESCE(MAX(p.author_followers), -1) DESC, posts DESC LIMIT {limit}",
         conditions.where_sql()

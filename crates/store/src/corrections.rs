@@ -30,7 +30,7 @@ fn label_column(task: &str) -> Option<&'static str> {
         "reason" => Some("reason"),
         "urgency" => Some("urgency"),
         "toxicity" => Some("toxicity"),
-        "language" => Some("language"),
+        "language" => Some("detected_language"),
         _ => None,
     }
 }
@@ -96,7 +96,7 @@ impl Store {
         }
         let backend = self.inner.db.backend();
         let update_sql = format!(
-            "UPDATE post_analysis SET {column} = {}, analysis = {} WHERE post_id = {}",
+            "UPDATE posts SET {column} = {}, analysis = {} WHERE id = {}",
             backend.placeholder(1),
             backend.json_placeholder(2),
             backend.placeholder(3)
@@ -104,7 +104,7 @@ impl Store {
         let now = to_micros(Utc::now());
         let record: CorrectionRecord = with_write_tx!(&self.inner.db, |tx| {
             let stored: Option<Json<Analysis>> =
-                sqlx::query_scalar("SELECT analysis FROM post_analysis WHERE post_id = $1")
+                sqlx::query_scalar("SELECT analysis FROM posts WHERE id = $1")
                     .bind(post_id)
                     .fetch_optional(&mut *tx)
                     .await

@@ -12,32 +12,29 @@ use chrono::Utc;
 use std::collections::HashMap;
 use switchyard_domain::{Analysis, NewPost, PostId, RouteDecision, UNROUTED_QUEUE};
 
-/// Rows per INSERT statement (posts have 19 columns: 9,500 binds, well under both limits).
+/// Rows per INSERT statement (35 columns: 17,500 binds, under SQLite's 32,766 and PostgreSQL's
+/// 65,535).
 const ROWS_PER_STATEMENT: usize = 500;
 
-const POST_COLUMNS: usize = 19;
+/// A post, its analysis and its route are one row (migration 0003).
+const POST_COLUMNS: usize = 35;
 const POST_INSERT_HEAD: &str = "INSERT INTO posts (channel, external_id, thread_id, parent_id, \
      author_handle, author_display_name, author_followers, author_verified, text, language, \
-     created_at, ingested_at, visibility, permalink, likes, shares, replies, views, meta) VALUES ";
+     created_at, ingested_at, visibility, permalink, likes, shares, replies, views, meta, \
+     detected_language, sentiment, compound, complaint, intent, reason, urgency, toxicity, \
+     analysis, queue, priority, tags, sla_policy, alerts, matched_rules, routed_at) VALUES ";
 const POST_INSERT_TAIL: &str =
     " ON CONFLICT (channel, external_id) DO NOTHING RETURNING id, channel, external_id";
-const POST_JSON_COLUMNS: &[usize] = &[18];
-
-const ANALYSIS_COLUMNS: usize = 10;
-const ANALYSIS_INSERT_HEAD: &str = "INSERT INTO post_analysis (post_id, language, sentiment, \
-     compound, complaint, intent, reason, urgency, toxicity, analysis) VALUES ";
-const ANALYSIS_JSON_COLUMNS: &[usize] = &[9];
-
-const ROUTE_COLUMNS: usize = 8;
-const ROUTE_INSERT_HEAD: &str = "INSERT INTO post_routes (post_id, queue, priority, tags, \
-     sla_policy, alerts, matched_rules, routed_at) VALUES ";
-const ROUTE_JSON_COLUMNS: &[usize] = &[3, 5, 6];
+/// meta, analysis, tags, alerts, matched_rules.
+const POST_JSON_COLUMNS: &[usize] = &[18, 27, 30, 32, 33];
 
 /// A post's values, cleaned and converted to what the database stores.
 struct PostRow<'a> {
     post: &'a NewPost,
     text: std::borrow::Cow<'a, str>,
     meta: Option<String>,
+    analysis: AnalysisRow,
+    route: RouteRow,
 }
 
 /// An analysis row, ready to bind.
@@ -169,31 +166,23 @@ impl Store {
         let ingested_at = to_micros(Utc::now());
         let mut post_rows = Vec::with_capacity(candidates.len());
         for &index in &candidates {
-            let post = &items[index].post;
+            let item = &items[index];
+            let post = &item.post;
             let meta = if post.meta.is_null() {
                 None
             } else {
                 Some(json_text(&post.meta)?)
             };
-            post_rows.push((
-                index,
-                PostRow {
-                    post,
-                    text: clean_text(&post.text),
-                    meta,
-                },
-            ));
-        }
-        let mut analysis_rows = HashMap::with_capacity(candidates.len());
-        let mut route_rows = HashMap::with_capacity(candidates.len());
-        for &index in &candidates {
-            analysis_rows.insert(index, AnalysisRow::new(&items[index].analysis)?);
-            route_rows.insert(index, RouteRow::new(&items[index].route)?);
+            post_rows.push(PostRow {
+                post,
+                text: clean_text(&post.text),
+                meta,
+                analysis: AnalysisRow::new(&item.analysis)?,
+                route: RouteRow::new(&item.route)?,
+            });
         }
 
         let full_post_sql = insert_posts_sql(backend, ROWS_PER_STATEMENT);
-        let full_analysis_sql = insert_analysis_sql(backend, ROWS_PER_STATEMENT);
-        let full_route_sql = insert_routes_sql(backend, ROWS_PER_STATEMENT);
 
         let index_order = self.inner.index_order.lock().await;
         let mut inserted: Vec<(usize, PostId)> = with_write_tx!(&self.inner.db, |tx| {
@@ -208,8 +197,10 @@ impl Store {
                 let mut query =
                     sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(sql))
                         .persistent(full);
-                for (_, row) in chunk {
+                for row in chunk {
                     let post = row.post;
+                    let analysis = &row.analysis;
+                    let route = &row.route;
                     query = query
                         .bind(post.channel.as_str())
                         .bind(post.external_id.as_str())
@@ -229,7 +220,23 @@ impl Store {
                         .bind(count_to_i64(post.engagement.shares))
                         .bind(count_to_i64(post.engagement.replies))
                         .bind(post.engagement.views.map(count_to_i64))
-                        .bind(row.meta.as_deref());
+                        .bind(row.meta.as_deref())
+                        .bind(analysis.language.as_str())
+                        .bind(analysis.sentiment.as_str())
+                        .bind(analysis.compound)
+                        .bind(analysis.complaint.as_deref())
+                        .bind(analysis.intent.as_deref())
+                        .bind(analysis.reason.as_deref())
+                        .bind(analysis.urgency.as_deref())
+                        .bind(analysis.toxicity.as_deref())
+                        .bind(analysis.json.as_str())
+                        .bind(route.queue.as_str())
+                        .bind(route.priority)
+                        .bind(route.tags.as_str())
+                        .bind(route.sla_policy.as_deref())
+                        .bind(route.alerts.as_str())
+                        .bind(route.matched_rules.as_str())
+                        .bind(ingested_at);
                 }
                 let returned = query.fetch_all(&mut *tx).await.during("inserting posts")?;
                 for (id, channel, external_id) in returned {
@@ -242,54 +249,6 @@ impl Store {
                     };
                     inserted.push((index, id));
                 }
-            }
-
-            for chunk in inserted.chunks(ROWS_PER_STATEMENT) {
-                let full = chunk.len() == ROWS_PER_STATEMENT;
-                let sql = if full {
-                    full_analysis_sql.clone()
-                } else {
-                    insert_analysis_sql(backend, chunk.len())
-                };
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(full);
-                for (index, id) in chunk {
-                    let row = &analysis_rows[index];
-                    query = query
-                        .bind(*id)
-                        .bind(row.language.as_str())
-                        .bind(row.sentiment.as_str())
-                        .bind(row.compound)
-                        .bind(row.complaint.as_deref())
-                        .bind(row.intent.as_deref())
-                        .bind(row.reason.as_deref())
-                        .bind(row.urgency.as_deref())
-                        .bind(row.toxicity.as_deref())
-                        .bind(row.json.as_str());
-                }
-                query.execute(&mut *tx).await.during("inserting analyses")?;
-            }
-
-            for chunk in inserted.chunks(ROWS_PER_STATEMENT) {
-                let full = chunk.len() == ROWS_PER_STATEMENT;
-                let sql = if full {
-                    full_route_sql.clone()
-                } else {
-                    insert_routes_sql(backend, chunk.len())
-                };
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(full);
-                for (index, id) in chunk {
-                    let row = &route_rows[index];
-                    query = query
-                        .bind(*id)
-                        .bind(row.queue.as_str())
-                        .bind(row.priority)
-                        .bind(row.tags.as_str())
-                        .bind(row.sla_policy.as_deref())
-                        .bind(row.alerts.as_str())
-                        .bind(row.matched_rules.as_str())
-                        .bind(ingested_at);
-                }
-                query.execute(&mut *tx).await.during("inserting routes")?;
             }
 
             if let Some(cursor) = &cursor {
@@ -377,8 +336,8 @@ impl Store {
         let row = RouteRow::new(route)?;
         let backend = self.inner.db.backend();
         let sql = format!(
-            "UPDATE post_routes SET queue = {}, priority = {}, tags = {}, sla_policy = {}, \
-             alerts = {}, matched_rules = {}, routed_at = {} WHERE post_id = {}",
+            "UPDATE posts SET queue = {}, priority = {}, tags = {}, sla_policy = {}, \
+             alerts = {}, matched_rules = {}, routed_at = {} WHERE id = {}",
             backend.placeholder(1),
             backend.placeholder(2),
             backend.json_placeholder(3),
@@ -422,19 +381,5 @@ fn insert_posts_sql(backend: Backend, rows: usize) -> String {
     format!(
         "{POST_INSERT_HEAD}{}{POST_INSERT_TAIL}",
         values_sql(backend, rows, POST_COLUMNS, POST_JSON_COLUMNS)
-    )
-}
-
-fn insert_analysis_sql(backend: Backend, rows: usize) -> String {
-    format!(
-        "{ANALYSIS_INSERT_HEAD}{}",
-        values_sql(backend, rows, ANALYSIS_COLUMNS, ANALYSIS_JSON_COLUMNS)
-    )
-}
-
-fn insert_routes_sql(backend: Backend, rows: usize) -> String {
-    format!(
-        "{ROUTE_INSERT_HEAD}{}",
-        values_sql(backend, rows, ROUTE_COLUMNS, ROUTE_JSON_COLUMNS)
     )
 }

@@ -19,9 +19,8 @@ use switchyard_domain::{
 pub(crate) const POST_SELECT: &str = "SELECT p.id, p.channel, p.external_id, p.thread_id, \
      p.parent_id, p.author_handle, p.author_display_name, p.author_followers, p.author_verified, \
      p.text, p.language, p.created_at, p.ingested_at, p.visibility, p.permalink, p.likes, \
-     p.shares, p.replies, p.views, p.meta, a.analysis, r.queue, r.priority, r.tags, \
-     r.sla_policy, r.alerts, r.matched_rules \
-     FROM posts p JOIN post_analysis a ON a.post_id = p.id JOIN post_routes r ON r.post_id = p.id";
+     p.shares, p.replies, p.views, p.meta, p.analysis, p.queue, p.priority, p.tags, \
+     p.sla_policy, p.alerts, p.matched_rules FROM posts p";
 
 /// Volume queries never return more buckets than this (ask for days or a shorter range).
 pub const MAX_VOLUME_BUCKETS: i64 = 100_000;
@@ -161,23 +160,23 @@ fn filter_conditions(filter: &PostFilter, conditions: &mut Conditions) -> Result
         conditions.push("p.channel = {}", Bind::Text(channel.as_str().to_string()));
     }
     if let Some(queue) = &filter.queue {
-        conditions.push("r.queue = {}", Bind::Text(queue.trim().to_string()));
+        conditions.push("p.queue = {}", Bind::Text(queue.trim().to_string()));
     }
     if let Some(sentiment) = &filter.sentiment {
         conditions.push(
-            "a.sentiment = {}",
+            "p.sentiment = {}",
             Bind::Text(sentiment.trim().to_ascii_lowercase()),
         );
     }
     if let Some(intent) = &filter.intent {
         conditions.push(
-            "a.intent = {}",
+            "p.intent = {}",
             Bind::Text(intent.trim().to_ascii_lowercase()),
         );
     }
     if let Some(language) = &filter.language {
         conditions.push(
-            "a.language = {}",
+            "p.detected_language = {}",
             Bind::Text(language.trim().to_ascii_lowercase()),
         );
     }
@@ -361,12 +360,12 @@ impl Store {
                     .await
                     .during("counting posts by channel")?;
             let by_sentiment: Vec<(String, i64)> =
-                sqlx::query_as("SELECT sentiment, COUNT(*) FROM post_analysis GROUP BY sentiment")
+                sqlx::query_as("SELECT sentiment, COUNT(*) FROM posts GROUP BY sentiment")
                     .fetch_all(pool)
                     .await
                     .during("counting posts by sentiment")?;
             let by_queue: Vec<(String, i64)> =
-                sqlx::query_as("SELECT queue, COUNT(*) FROM post_routes GROUP BY queue")
+                sqlx::query_as("SELECT queue, COUNT(*) FROM posts GROUP BY queue")
                     .fetch_all(pool)
                     .await
                     .during("counting posts by queue")?;
@@ -385,12 +384,12 @@ impl Store {
     pub async fn queue_counts(&self) -> Result<Vec<QueueCount>> {
         let rows: Vec<(String, i64, i64, i64, Option<i64>)> = with_pool!(&self.inner.db, |pool| {
             sqlx::query_as(
-                "SELECT r.queue, COUNT(*), \
-                 COUNT(CASE WHEN r.priority = 'urgent' THEN 1 END), \
-                 COUNT(CASE WHEN r.priority = 'high' THEN 1 END), \
+                "SELECT p.queue, COUNT(*), \
+                 COUNT(CASE WHEN p.priority = 'urgent' THEN 1 END), \
+                 COUNT(CASE WHEN p.priority = 'high' THEN 1 END), \
                  MIN(p.created_at) \
-                 FROM post_routes r JOIN posts p ON p.id = r.post_id \
-                 GROUP BY r.queue ORDER BY r.queue",
+                 FROM posts p \
+                 GROUP BY p.queue ORDER BY p.queue",
             )
             .fetch_all(pool)
             .await
@@ -442,12 +441,11 @@ impl Store {
         filter_conditions(&filter, &mut conditions)?;
         let sql = format!(
             "SELECT (p.created_at / {w}) * {w} AS bucket, COUNT(*) AS total, \
-             COUNT(CASE WHEN a.sentiment = 'positive' THEN 1 END) AS positive, \
-             COUNT(CASE WHEN a.sentiment = 'neutral' THEN 1 END) AS neutral, \
-             COUNT(CASE WHEN a.sentiment = 'negative' THEN 1 END) AS negative, \
-             AVG(a.compound) AS avg_compound \
-             FROM posts p JOIN post_analysis a ON a.post_id = p.id \
-             JOIN post_routes r ON r.post_id = p.id {} \
+             COUNT(CASE WHEN p.sentiment = 'positive' THEN 1 END) AS positive, \
+             COUNT(CASE WHEN p.sentiment = 'neutral' THEN 1 END) AS neutral, \
+             COUNT(CASE WHEN p.sentiment = 'negative' THEN 1 END) AS negative, \
+             AVG(p.compound) AS avg_compound \
+             FROM posts p {} \
              GROUP BY bucket ORDER BY bucket",
             conditions.where_sql(),
             // A constant of the enum, not user input: inlined so placeholders stay in bind order.

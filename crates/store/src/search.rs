@@ -64,14 +64,35 @@ pub const MAX_SEARCH_OFFSET: usize = 10_000_000;
 /// Posts read per database round trip when catching the index up.
 const CATCH_UP_BATCH: usize = 2_000;
 
-/// Tantivy tokenizer that produces exactly the query crate's tokens.
+/// Tantivy tokenizer that produces exactly the query crate's tokens. Its token buffers (and
+/// their strings) are reused from one document to the next: indexing allocates nothing per token.
 #[derive(Clone, Default)]
 struct SwitchyardTokenizer {
     tokens: Vec<Token>,
+    /// How many of `tokens` belong to the current text.
+    len: usize,
+}
+
+impl SwitchyardTokenizer {
+    /// Appends a token whose text is `sigil` followed by `folded`, reusing a buffer when it can.
+    fn push(&mut self, position: usize, sigil: &str, folded: &str) {
+        if self.len == self.tokens.len() {
+            self.tokens.push(Token::default());
+        }
+        let token = &mut self.tokens[self.len];
+        token.offset_from = 0;
+        token.offset_to = 0;
+        token.position = position;
+        token.position_length = 1;
+        token.text.clear();
+        token.text.push_str(sigil);
+        token.text.push_str(folded);
+        self.len += 1;
+    }
 }
 
 struct VecTokenStream<'a> {
-    tokens: &'a mut Vec<Token>,
+    tokens: &'a mut [Token],
     next: usize,
 }
 
@@ -98,32 +119,20 @@ impl Tokenizer for SwitchyardTokenizer {
     type TokenStream<'a> = VecTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream<'a> {
-        self.tokens.clear();
+        self.len = 0;
         let tokenized = TokenizedText::new(text);
         for (position, token) in tokenized.tokens().iter().enumerate() {
             let folded = tokenized.text(token);
             if folded.is_empty() || folded.len() > MAX_TOKEN_BYTES {
                 continue;
             }
-            self.tokens.push(Token {
-                offset_from: 0,
-                offset_to: 0,
-                position,
-                text: folded.to_string(),
-                position_length: 1,
-            });
+            self.push(position, "", folded);
             if token.kind != TokenKind::Word {
-                self.tokens.push(Token {
-                    offset_from: 0,
-                    offset_to: 0,
-                    position,
-                    text: format!("{}{folded}", token.kind.sigil()),
-                    position_length: 1,
-                });
+                self.push(position, token.kind.sigil(), folded);
             }
         }
         VecTokenStream {
-            tokens: &mut self.tokens,
+            tokens: &mut self.tokens[..self.len],
             next: 0,
         }
     }

@@ -301,7 +301,7 @@ async fn install_failing_trigger(store: &Store) {
     match store.db() {
         Db::Sqlite(pool) => {
             sqlx::query(
-                "CREATE TRIGGER boom BEFORE INSERT ON post_routes WHEN NEW.queue = 'boom' \
+                "CREATE TRIGGER boom BEFORE INSERT ON posts WHEN NEW.queue = 'boom' \
                  BEGIN SELECT RAISE(ABORT, 'boom queue refused'); END",
             )
             .execute(pool)
@@ -318,7 +318,7 @@ async fn install_failing_trigger(store: &Store) {
             .await
             .unwrap();
             sqlx::query(
-                "CREATE TRIGGER boom BEFORE INSERT ON post_routes FOR EACH ROW EXECUTE FUNCTION boom()",
+                "CREATE TRIGGER boom BEFORE INSERT ON posts FOR EACH ROW EXECUTE FUNCTION boom()",
             )
             .execute(pool)
             .await
