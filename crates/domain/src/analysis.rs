@@ -230,9 +230,15 @@ fn json_prediction_fields(
 
 /// A JSON string: copied between quotes when nothing in it needs escaping, else serde's.
 fn json_str(out: &mut Vec<u8>, text: &str) {
-    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    let bytes = text.as_bytes();
+    // No early exit: the check stays a tight (vectorisable) loop over these short strings.
+    let plain = bytes.iter().fold(true, |plain, &b| {
+        plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
+    });
+    if plain {
+        out.reserve(bytes.len() + 2);
         out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
+        out.extend_from_slice(bytes);
         out.push(b'"');
     } else {
         // Writing a string into a Vec cannot fail.
@@ -240,10 +246,92 @@ fn json_str(out: &mut Vec<u8>, text: &str) {
     }
 }
 
-/// A number exactly as serde_json formats it (`null` when not finite).
-fn json_number<N: Serialize>(out: &mut Vec<u8>, number: N) {
-    // Writing a number into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, &number);
+/// A float as [`json_number`] can write it.
+trait JsonFloat: Serialize + Copy {
+    /// `Some(k)` when the value is exactly the float nearest to `k / SCALE` and small enough
+    /// (|value| < 1,000) that no shorter decimal maps to the same float.
+    fn scaled(self) -> Option<i64>;
+    /// 10^DECIMALS.
+    const SCALE: i64;
+    const DECIMALS: usize;
+}
+
+impl JsonFloat for f32 {
+    const SCALE: i64 = 1_000;
+    const DECIMALS: usize = 3;
+    fn scaled(self) -> Option<i64> {
+        // f32 steps stay below 0.0001 under 1,000, so a 3-decimal form is the shortest one.
+        // Not finite, zero (serde keeps the sign of -0.0) or too large: the formatter decides.
+        if !self.is_finite() || self.abs() >= 1_000.0 || self == 0.0 {
+            return None;
+        }
+        let k = (self * 1_000.0).round();
+        (k / 1_000.0 == self).then_some(k as i64)
+    }
+}
+
+impl JsonFloat for f64 {
+    const SCALE: i64 = 10_000;
+    const DECIMALS: usize = 4;
+    fn scaled(self) -> Option<i64> {
+        // Not finite, zero (serde keeps the sign of -0.0) or too large: the formatter decides.
+        if !self.is_finite() || self.abs() >= 1_000.0 || self == 0.0 {
+            return None;
+        }
+        let k = (self * 10_000.0).round();
+        (k / 10_000.0 == self).then_some(k as i64)
+    }
+}
+
+/// A number exactly as serde_json formats it (`null` when not finite). Explanation weights and
+/// VADER's scores are rounded to 3–4 decimals, and for those the shortest round-trip form that
+/// serde_json prints is the decimal itself with trailing zeros trimmed: written here directly,
+/// the float formatter only runs for the rest (tests `fast_numbers_match_serde`).
+fn json_number<N: JsonFloat>(out: &mut Vec<u8>, number: N) {
+    match number.scaled() {
+        Some(k) => write_scaled(out, k, N::SCALE, N::DECIMALS),
+        // Writing a number into a Vec cannot fail.
+        None => {
+            let _ = serde_json::to_writer(&mut *out, &number);
+        }
+    }
+}
+
+/// `k / scale` as `[-]int.frac`, trailing zeros of the fraction trimmed (at least one digit).
+/// Built right to left in a stack buffer and appended once.
+#[inline]
+fn write_scaled(out: &mut Vec<u8>, k: i64, scale: i64, decimals: usize) {
+    let mut buf = [0u8; 32];
+    let mut pos = buf.len();
+    let magnitude = k.unsigned_abs();
+    let scale = scale.unsigned_abs();
+    let mut int = magnitude / scale;
+    let mut frac = magnitude % scale;
+    let mut width = decimals;
+    while width > 1 && frac.is_multiple_of(10) {
+        frac /= 10;
+        width -= 1;
+    }
+    for _ in 0..width {
+        pos -= 1;
+        buf[pos] = b'0' + (frac % 10) as u8;
+        frac /= 10;
+    }
+    pos -= 1;
+    buf[pos] = b'.';
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (int % 10) as u8;
+        int /= 10;
+        if int == 0 {
+            break;
+        }
+    }
+    if k < 0 {
+        pos -= 1;
+        buf[pos] = b'-';
+    }
+    out.extend_from_slice(&buf[pos..]);
 }
 
 #[cfg(test)]
@@ -262,6 +350,47 @@ mod tests {
                     weight: *weight,
                 })
                 .collect(),
+        }
+    }
+
+    #[test]
+    fn fast_numbers_match_serde() {
+        let mut out = Vec::new();
+        let check = |out: &mut Vec<u8>, serde: String| {
+            assert_eq!(String::from_utf8(std::mem::take(out)).unwrap(), serde);
+        };
+        for k in -300_000i32..=300_000 {
+            let value = k as f32 / 1_000.0;
+            json_number(&mut out, value);
+            check(&mut out, serde_json::to_string(&value).unwrap());
+            let value = k as f64 / 10_000.0;
+            json_number(&mut out, value);
+            check(&mut out, serde_json::to_string(&value).unwrap());
+        }
+        for value in [
+            0.0f32,
+            -0.0,
+            0.945_421_4,
+            1e-7,
+            999.9995,
+            1_000.0,
+            12_345.678,
+            f32::NAN,
+        ] {
+            json_number(&mut out, value);
+            check(&mut out, serde_json::to_string(&value).unwrap());
+        }
+        for value in [
+            0.0f64,
+            -0.0,
+            -0.807_123_456_789,
+            1e-9,
+            999.999_95,
+            1e300,
+            f64::INFINITY,
+        ] {
+            json_number(&mut out, value);
+            check(&mut out, serde_json::to_string(&value).unwrap());
         }
     }
 
