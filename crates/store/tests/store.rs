@@ -1362,3 +1362,133 @@ async fn a_later_migration_runs_on_an_existing_database(test: &TestStore) {
     };
     assert_eq!(rows, 20);
 }
+
+// ---------------------------------------------------------------- upgrade from three tables
+
+/// A database written before migration 0003 (posts, post_analysis and post_routes as three
+/// tables) opens with every post, label and route intact, filterable and searchable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posts_stored_in_three_tables_survive_the_merge_into_one() {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("switchyard.db");
+
+    // The schema as it was before 0003: the embedded migrations numbered below 3.
+    let folder = tempfile::tempdir().unwrap();
+    for migration in switchyard_store::SQLITE_MIGRATIONS
+        .iter()
+        .filter(|m| m.version < 3)
+    {
+        let name = format!(
+            "{:04}_{}.sql",
+            migration.version,
+            migration.description.replace(' ', "_")
+        );
+        std::fs::write(folder.path().join(name), migration.sql.as_str()).unwrap();
+    }
+    let pool = SqlitePool::connect_with(
+        SqliteConnectOptions::new()
+            .filename(&db_path)
+            .create_if_missing(true),
+    )
+    .await
+    .unwrap();
+    sqlx::migrate::Migrator::new(folder.path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+
+    let old_posts = [
+        ("1", "amy", "my bag is lost", -0.6, "complaint", "support"),
+        (
+            "2",
+            "bob",
+            "how do I change my seat",
+            0.0,
+            "question",
+            "sales",
+        ),
+        (
+            "3",
+            "cy",
+            "thanks for the upgrade",
+            0.7,
+            "praise",
+            "community",
+        ),
+    ];
+    for (external_id, author, text, compound, intent, queue) in old_posts {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO posts (channel, external_id, author_handle, text, created_at, \
+             ingested_at, visibility) VALUES ('x', ?, ?, ?, 1000, 2000, 'public') RETURNING id",
+        )
+        .bind(external_id)
+        .bind(author)
+        .bind(text)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let stored = analysis(compound, "en", intent);
+        sqlx::query(
+            "INSERT INTO post_analysis (post_id, language, sentiment, compound, complaint, \
+             intent, analysis) VALUES (?, 'en', ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(&stored.sentiment.label)
+        .bind(compound)
+        .bind(stored.label("complaint").unwrap())
+        .bind(intent)
+        .bind(serde_json::to_string(&stored).unwrap())
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO post_routes (post_id, queue, priority, tags, alerts, matched_rules, \
+             routed_at) VALUES (?, ?, 'high', '[\"t1\"]', '[]', '[\"old-rule\"]', 2000)",
+        )
+        .bind(id)
+        .bind(queue)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+
+    let store = Store::open(dir.path().to_str().unwrap()).await.unwrap();
+    let stats = store.stats().await.unwrap();
+    assert_eq!(stats.posts, 3);
+    assert_eq!(stats.by_queue.get("sales"), Some(&1));
+    assert_eq!(stats.by_sentiment.get("negative"), Some(&1));
+    let page = store
+        .list_posts(&PostFilter {
+            queue: Some("support".into()),
+            ..PostFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    let post = &page.items[0];
+    assert_eq!(post.post.post.text, "my bag is lost");
+    assert_eq!(post.analysis.label("intent"), Some("complaint"));
+    assert_eq!(post.route.matched_rules, vec!["old-rule".to_string()]);
+    assert_eq!(post.route.priority, Priority::High);
+    assert_eq!(
+        count(
+            &store,
+            PostFilter {
+                intent: Some("praise".into()),
+                ..PostFilter::default()
+            }
+        )
+        .await,
+        1
+    );
+    // The search index is built from the merged rows on open.
+    assert_eq!(
+        search_ids(&store, "seat AND intent:question").await.len(),
+        1
+    );
+    store.close().await.unwrap();
+}
