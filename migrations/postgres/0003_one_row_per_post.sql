@@ -35,3 +35,5 @@ DROP TABLE post_routes;
 CREATE INDEX posts_sentiment ON posts (sentiment, id);
 CREATE INDEX posts_intent ON posts (intent, id);
 CREATE INDEX posts_queue ON posts (queue, id);
+-- The queue counts (per queue: posts, urgent, high, oldest) as an index-only scan.
+CREATE INDEX posts_queue_counts ON posts (queue, priority, created_at);
