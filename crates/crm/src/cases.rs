@@ -156,6 +156,9 @@ pub struct CaseLink {
     pub outcome: LinkOutcome,
 }
 
+/// Posts filed per transaction by [`Crm::open_or_join_cases`] (the write lock is held that long).
+pub const FILE_BATCH: usize = 200;
+
 /// How a post was handled by [`Crm::open_or_join_case`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -368,10 +371,75 @@ impl Crm {
         decision: &RouteDecision,
         analysis: Option<&Analysis>,
     ) -> CrmResult<CaseLink> {
+        let mut tx = self.db.begin().await?;
+        let link = self.file_post_tx(&mut tx, post, decision, analysis).await?;
+        tx.commit().await?;
+        Ok(link)
+    }
+
+    /// [`Crm::open_or_join_case`] for a batch of stored posts in as few transactions as possible
+    /// (one per [`FILE_BATCH`] posts: a commit per post rewrote the same index pages once per
+    /// post). Each post runs under its own savepoint, so one that fails is rolled back alone and
+    /// reported in its slot while the others are kept.
+    pub async fn open_or_join_cases(
+        &self,
+        posts: &[(&Post, &RouteDecision, Option<&Analysis>)],
+    ) -> Vec<CrmResult<CaseLink>> {
+        let mut results = Vec::with_capacity(posts.len());
+        for chunk in posts.chunks(FILE_BATCH) {
+            match self.file_chunk(chunk).await {
+                Ok(links) => results.extend(links),
+                Err(error) => {
+                    // The transaction itself failed (BEGIN, a savepoint or COMMIT): nothing of
+                    // the chunk stayed.
+                    let message =
+                        format!("filing the batch failed, no post of it was filed: {error}");
+                    results.extend(
+                        chunk
+                            .iter()
+                            .map(|_| Err(CrmError::Database(message.clone()))),
+                    );
+                }
+            }
+        }
+        results
+    }
+
+    async fn file_chunk(
+        &self,
+        chunk: &[(&Post, &RouteDecision, Option<&Analysis>)],
+    ) -> CrmResult<Vec<CrmResult<CaseLink>>> {
+        let mut tx = self.db.begin().await?;
+        let mut links = Vec::with_capacity(chunk.len());
+        for (post, decision, analysis) in chunk {
+            tx.execute("SAVEPOINT file_post", &[]).await?;
+            match self.file_post_tx(&mut tx, post, decision, *analysis).await {
+                Ok(link) => {
+                    tx.execute("RELEASE SAVEPOINT file_post", &[]).await?;
+                    links.push(Ok(link));
+                }
+                Err(error) => {
+                    tx.execute("ROLLBACK TO SAVEPOINT file_post", &[]).await?;
+                    tx.execute("RELEASE SAVEPOINT file_post", &[]).await?;
+                    links.push(Err(error));
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(links)
+    }
+
+    /// The work of [`Crm::open_or_join_case`] inside the caller's transaction.
+    async fn file_post_tx(
+        &self,
+        tx: &mut Tx,
+        post: &Post,
+        decision: &RouteDecision,
+        analysis: Option<&Analysis>,
+    ) -> CrmResult<CaseLink> {
         let now = self.now();
         let channel = post.post.channel.as_str();
-        let mut tx = self.db.begin().await?;
-        if crate::replies::is_own_reply_tx(&mut tx, channel, &post.post.external_id).await? {
+        if crate::replies::is_own_reply_tx(tx, channel, &post.post.external_id).await? {
             return Ok(CaseLink {
                 case_id: None,
                 customer_id: None,
@@ -392,21 +460,20 @@ impl Crm {
             });
         }
         let sentiment = analysis.map(|a| a.sentiment.vader.compound);
-        let resolved =
-            crate::customers::resolve_post_customer(&mut tx, post, sentiment, now).await?;
+        let resolved = crate::customers::resolve_post_customer(tx, post, sentiment, now).await?;
         let mut customer_id = resolved.customer_id;
 
         // 1. A private message answering a hand-off invitation.
         let mut found: Option<(i64, LinkOutcome)> = None;
         if post.post.visibility == Visibility::Private
             && let Some((case_id, handoff_customer)) =
-                crate::replies::match_handoff(&mut tx, post, customer_id).await?
+                crate::replies::match_handoff(tx, post, customer_id).await?
         {
             if let Some(handoff_customer) = handoff_customer
                 && handoff_customer != customer_id
             {
                 customer_id = crate::customers::attach_identity_to(
-                    &mut tx,
+                    tx,
                     &resolved,
                     handoff_customer,
                     case_id,
@@ -414,7 +481,7 @@ impl Crm {
                 )
                 .await?;
             }
-            crate::replies::complete_handoff(&mut tx, case_id, post, now).await?;
+            crate::replies::complete_handoff(tx, case_id, post, now).await?;
             found = Some((case_id, LinkOutcome::JoinedHandoff));
         }
 
@@ -460,9 +527,8 @@ impl Crm {
         }
 
         if let Some((case_id, outcome)) = found {
-            self.attach_inbound_post(&mut tx, case_id, post, decision, outcome, now)
+            self.attach_inbound_post(tx, case_id, post, decision, outcome, now)
                 .await?;
-            tx.commit().await?;
             return Ok(CaseLink {
                 case_id: Some(case_id),
                 customer_id: Some(customer_id),
@@ -471,7 +537,6 @@ impl Crm {
         }
 
         if decision.queue == UNROUTED_QUEUE {
-            tx.commit().await?;
             return Ok(CaseLink {
                 case_id: None,
                 customer_id: Some(customer_id),
@@ -480,7 +545,7 @@ impl Crm {
         }
 
         // 4. A new case on the routed queue.
-        crate::people::ensure_team_tx(&mut tx, &decision.queue, now).await?;
+        crate::people::ensure_team_tx(tx, &decision.queue, now).await?;
         let policy = self
             .settings
             .pick_policy(decision.sla_policy.as_deref(), post.post.author.followers)
@@ -503,7 +568,7 @@ impl Crm {
                 ],
             )
             .await?;
-        self.link_post_row(&mut tx, case_id, post, now).await?;
+        self.link_post_row(tx, case_id, post, now).await?;
         let mut opened = json!({
             "post_id": post.id,
             "channel": channel,
@@ -520,9 +585,9 @@ impl Crm {
         {
             opened["sla_policy_unknown"] = json!(asked);
         }
-        add_event(&mut tx, case_id, now, None, "opened", opened.clone()).await?;
+        add_event(tx, case_id, now, None, "opened", opened.clone()).await?;
         audit::record(
-            &mut tx,
+            tx,
             now,
             Change {
                 action: "case.opened",
@@ -535,8 +600,7 @@ impl Crm {
             },
         )
         .await?;
-        self.auto_assign_tx(&mut tx, case_id, now).await?;
-        tx.commit().await?;
+        self.auto_assign_tx(tx, case_id, now).await?;
         Ok(CaseLink {
             case_id: Some(case_id),
             customer_id: Some(customer_id),

@@ -85,13 +85,13 @@ impl PostHook for CrmPostHook {
 
     fn on_stored<'a>(&'a self, posts: &'a [LivePost]) -> HookFuture<'a> {
         Box::pin(async move {
+            let batch: Vec<_> = posts
+                .iter()
+                .map(|stored| (&stored.post, &stored.route, Some(&stored.analysis)))
+                .collect();
             let mut failures = Vec::new();
-            for stored in posts {
-                if let Err(error) = self
-                    .crm
-                    .open_or_join_case(&stored.post, &stored.route, Some(&stored.analysis))
-                    .await
-                {
+            for (stored, result) in posts.iter().zip(self.crm.open_or_join_cases(&batch).await) {
+                if let Err(error) = result {
                     failures.push(format!("post {}: {error}", stored.post.id));
                 }
             }

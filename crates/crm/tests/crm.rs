@@ -1618,3 +1618,68 @@ async fn an_email_quoting_the_handoff_reference_joins_the_case_and_the_customer(
         );
     }
 }
+
+#[tokio::test]
+async fn a_batch_is_filed_as_if_one_post_at_a_time() {
+    for db in databases("a_batch_is_filed_as_if_one_post_at_a_time").await {
+        let clock = TestClock::new();
+        let crm = crm_on(&db, &clock).await;
+        let now = clock.now();
+        let support = routed("support", Priority::Normal, None);
+        let unrouted = routed(switchyard_domain::UNROUTED_QUEUE, Priority::Normal, None);
+        let first = post(10, Channel::Mastodon, "m1", "kim", None, "late parcel", now);
+        let again = post(11, Channel::Mastodon, "m2", "kim", None, "still late", now);
+        let other = post(12, Channel::Mastodon, "m3", "lee", None, "wrong size", now);
+        let noise = post(
+            13,
+            Channel::Mastodon,
+            "m4",
+            "max",
+            None,
+            "nice weather",
+            now,
+        );
+        let batch = [
+            (&first, &support, None),
+            (&again, &support, None),
+            (&other, &support, None),
+            (&noise, &unrouted, None),
+            (&first, &support, None),
+        ];
+        let links: Vec<_> = crm
+            .open_or_join_cases(&batch)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let outcomes: Vec<LinkOutcome> = links.iter().map(|link| link.outcome).collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                LinkOutcome::Opened,
+                LinkOutcome::JoinedCustomerWindow,
+                LinkOutcome::Opened,
+                LinkOutcome::Unrouted,
+                LinkOutcome::AlreadyLinked,
+            ],
+            "{}",
+            db.name
+        );
+        assert_eq!(links[0].case_id, links[1].case_id, "{}", db.name);
+        assert_eq!(links[0].case_id, links[4].case_id, "{}", db.name);
+        assert_ne!(links[0].case_id, links[2].case_id, "{}", db.name);
+        assert_eq!(links[3].case_id, None, "{}", db.name);
+        // Every filed post is on its case, committed.
+        let case = crm.case(None, links[0].case_id.unwrap()).await;
+        assert!(
+            case.is_err(),
+            "anonymous callers are still asked to sign in"
+        );
+        let admin = admin(&crm).await;
+        let case = crm
+            .case(Some(&admin), links[0].case_id.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(case.team, "support", "{}", db.name);
+    }
+}
