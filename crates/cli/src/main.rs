@@ -168,11 +168,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // The reader of our output went away (`switchyard search … | head`): a normal end.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether an error comes from writing to a pipe whose reader has closed it.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -370,4 +381,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
 fn cli_data_dir_is_default(config: &config::Config) -> bool {
     config.data_dir.as_path() == std::path::Path::new("switchyard-data")
         && config.database_url.is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_broken_pipe;
+    use anyhow::Context;
+    use std::io;
+
+    #[test]
+    fn a_closed_pipe_is_the_end_of_output_not_an_error() {
+        let closed: anyhow::Result<()> =
+            Err(io::Error::from(io::ErrorKind::BrokenPipe)).context("writing search results");
+        assert!(is_broken_pipe(&closed.unwrap_err()));
+        let other: anyhow::Result<()> =
+            Err(io::Error::from(io::ErrorKind::PermissionDenied)).context("writing");
+        assert!(!is_broken_pipe(&other.unwrap_err()));
+        assert!(!is_broken_pipe(&anyhow::anyhow!(
+            "the query does not parse"
+        )));
+    }
 }

@@ -2,6 +2,7 @@
 //! agents' corrections) and `switchyard eval` (our figures beside the published anchors).
 
 use anyhow::{Context, Result, bail};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use switchyard_store::Store;
 
@@ -52,13 +53,14 @@ pub fn train(
         .with_context(|| format!("cannot create model folder {}", out.display()))?;
     let report =
         switchyard_analyze::train_all(data, out, corrections).context("training the models")?;
-    println!("{report}");
-    println!("models written to {}", out.display());
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{report}")?;
+    writeln!(stdout, "models written to {}", out.display())?;
     Ok(())
 }
 
 pub fn eval(data: &Path) -> Result<()> {
     let report = switchyard_analyze::eval_all(data).context("evaluating the models")?;
-    println!("{report}");
+    writeln!(std::io::stdout().lock(), "{report}")?;
     Ok(())
 }

@@ -3,13 +3,14 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
+use std::io::Write;
 use switchyard_pipeline::route::RuleSet;
 use switchyard_store::Store;
 
 /// Prints every rule test's outcome; returns whether all passed.
 pub fn check(rules: &RuleSet) -> Result<bool> {
     let report = rules.check();
-    println!("{report}");
+    writeln!(std::io::stdout().lock(), "{report}")?;
     Ok(report.all_passed())
 }
 
@@ -18,6 +19,6 @@ pub async fn backtest(rules: &RuleSet, store: &Store, since: DateTime<Utc>) -> R
         .backtest(store, since)
         .await
         .context("back-testing the rules on stored posts")?;
-    println!("{report}");
+    writeln!(std::io::stdout().lock(), "{report}")?;
     Ok(())
 }

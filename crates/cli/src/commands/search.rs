@@ -1,6 +1,7 @@
 //! `switchyard search QUERY`: full-text search over stored posts with the listening-query language.
 
 use anyhow::{Context, Result, bail};
+use std::io::Write;
 use switchyard_store::Store;
 
 pub async fn run(store: &Store, query_text: &str, limit: usize, json: bool) -> Result<()> {
@@ -16,17 +17,26 @@ pub async fn run(store: &Store, query_text: &str, limit: usize, json: bool) -> R
         .get_posts(&hits.ids)
         .await
         .context("reading matching posts")?;
+    // Written through one locked handle: a reader that goes away (`| head`) ends the command
+    // quietly (main treats a broken pipe as the end of output) instead of a panicking println!.
+    let mut out = std::io::stdout().lock();
     if json {
         for stored in &ordered {
-            println!("{}", serde_json::to_string(stored)?);
+            writeln!(out, "{}", serde_json::to_string(stored)?)?;
         }
         return Ok(());
     }
-    println!("{} matching posts (showing {})", hits.total, ordered.len());
+    writeln!(
+        out,
+        "{} matching posts (showing {})",
+        hits.total,
+        ordered.len()
+    )?;
     for stored in ordered {
         let post = &stored.post.post;
         let text: String = post.text.chars().take(110).collect();
-        println!(
+        writeln!(
+            out,
             "#{:<8} {:<9} @{:<18} {:<8} {:<10} {}",
             stored.post.id,
             post.channel.as_str(),
@@ -34,7 +44,7 @@ pub async fn run(store: &Store, query_text: &str, limit: usize, json: bool) -> R
             stored.analysis.sentiment.label,
             stored.route.queue,
             text.replace('\n', " ")
-        );
+        )?;
     }
     Ok(())
 }
