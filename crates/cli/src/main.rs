@@ -1,6 +1,15 @@
 //! The `switchyard` command line: parses arguments, loads configuration and calls the libraries.
 //! Each subcommand lives in `commands/` and stays thin.
 
+/// `println!` that never panics: a closed or failing stdout (`switchyard … | head`) loses the
+/// message instead of aborting the command (the work it reports is done either way).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod commands;
 mod config;
 mod demo;
@@ -346,7 +355,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Vec::new()
             };
             if with_corrections {
-                println!("folding in {} corrections", corrections.len());
+                say!("folding in {} corrections", corrections.len());
             }
             commands::models::train(&data, &out, &corrections)?;
             Ok(ExitCode::SUCCESS)
@@ -368,7 +377,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .add_correction(post_id, &task, &label, &user)
                     .await
                     .with_context(|| format!("correcting post {post_id}"))?;
-                println!("post {post_id}: {task} set to {label:?} by {user}");
+                say!("post {post_id}: {task} set to {label:?} by {user}");
                 store.close().await?;
                 anyhow::Ok(())
             })?;

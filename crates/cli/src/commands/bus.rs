@@ -43,7 +43,7 @@ pub async fn publish(
                 Err(rejection) => {
                     rejected += 1;
                     if rejected <= 20 {
-                        println!("  {rejection}");
+                        say!("  {rejection}");
                     }
                 }
             }
@@ -55,7 +55,7 @@ pub async fn publish(
         if !batch.is_empty() {
             stored += bus.publish(&batch).await?;
         }
-        println!(
+        say!(
             "{}: read {read} · published {stored} new to stream {} · rejected {rejected}",
             path.display(),
             config.bus_stream
@@ -69,7 +69,7 @@ pub async fn publish(
 pub async fn worker(config: &Config, batch: usize) -> Result<()> {
     let bus = Bus::connect(bus_url(config)?, &config.bus_stream).await?;
     let (store, pipeline, _crm) = serve::build_core(config, serve::Cases::Open).await?;
-    println!(
+    say!(
         "worker: consuming stream {} into {} (Ctrl-C stops)",
         config.bus_stream,
         config.database()

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::io::Write;
 use std::path::PathBuf;
 use switchyard_pipeline::Pipeline;
 use switchyard_pipeline::import::{CsvMapping, ImportFormat};
@@ -51,7 +52,10 @@ pub async fn run(pipeline: &Pipeline, args: ImportArgs) -> Result<bool> {
             .await
             .with_context(|| format!("importing {}", path.display()))?;
         bar.finish_and_clear();
-        println!(
+        // The summary is best-effort: a closed output pipe must not stop the next file's import.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
             "{}: format {} · read {} · new {} · duplicate {} · rejected {}",
             path.display(),
             report.format,
@@ -61,10 +65,11 @@ pub async fn run(pipeline: &Pipeline, args: ImportArgs) -> Result<bool> {
             report.rejected.len()
         );
         for rejected in report.rejected.iter().take(SHOW_REJECTED) {
-            println!("  line {}: {}", rejected.line, rejected.reason);
+            let _ = writeln!(out, "  line {}: {}", rejected.line, rejected.reason);
         }
         if report.rejected.len() > SHOW_REJECTED {
-            println!(
+            let _ = writeln!(
+                out,
                 "  … and {} more rejected rows",
                 report.rejected.len() - SHOW_REJECTED
             );

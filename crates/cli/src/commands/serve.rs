@@ -78,11 +78,11 @@ pub async fn build_core(config: &Config, cases: Cases) -> Result<(Store, Arc<Pip
     let crm = Crm::new(db, &config.crm).context("checking the [crm] configuration")?;
     if let Some(admin) = crm.start().await.context("starting the CRM")? {
         match admin.generated_password {
-            Some(password) => println!(
+            Some(password) => say!(
                 "First start: created the admin user {:?} with password {password}\n  (shown only this once; change it after signing in)",
                 admin.username
             ),
-            None => println!(
+            None => say!(
                 "First start: created the admin user {:?} with the configured password",
                 admin.username
             ),
@@ -289,7 +289,7 @@ pub async fn serve(config: &Config, runtime: Runtime) -> Result<()> {
     })?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "Switchyard is listening");
-    println!("Switchyard is running at http://{address}/  (Ctrl-C stops it)");
+    say!("Switchyard is running at http://{address}/  (Ctrl-C stops it)");
     let app = switchyard_server::app_with(runtime.state.clone(), runtime.extra_routes.clone());
     switchyard_server::run(listener, app, shutdown_signal())
         .await

@@ -128,7 +128,7 @@ pub async fn run(config: &Config, history: usize, rate: f64) -> Result<()> {
         .clone()
         .context("the demo needs the CRM")?;
     let password = demo_users(&crm).await?;
-    println!(
+    say!(
         "demo: sign in as lead, agent, agent2, pr or analyst with password {password} (reset at every demo start)"
     );
     let stored = runtime
@@ -141,7 +141,7 @@ pub async fn run(config: &Config, history: usize, rate: f64) -> Result<()> {
     // on the 2-core development machine, too long to wait for a first screen.)
     let backfill_history = stored.posts == 0 && history > 0;
     if backfill_history {
-        println!(
+        say!(
             "demo: backfilling {history} posts of history into {} while the server starts …",
             config.data_dir.display()
         );
@@ -151,7 +151,7 @@ pub async fn run(config: &Config, history: usize, rate: f64) -> Result<()> {
         if backfill_history {
             let started = std::time::Instant::now();
             match backfill(&pipeline, history).await {
-                Ok(new) => println!(
+                Ok(new) => say!(
                     "demo: {new} posts analysed, routed and indexed in {:.1} s",
                     started.elapsed().as_secs_f64()
                 ),
@@ -163,7 +163,7 @@ pub async fn run(config: &Config, history: usize, rate: f64) -> Result<()> {
                 }
             }
         }
-        println!("demo: replaying live traffic at {rate} posts/second");
+        say!("demo: replaying live traffic at {rate} posts/second");
         replay(pipeline, rate).await;
     });
     let result = serve::serve(config, runtime).await;
