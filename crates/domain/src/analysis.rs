@@ -246,42 +246,38 @@ fn json_str(out: &mut Vec<u8>, text: &str) {
     }
 }
 
-/// A float as [`json_number`] can write it.
+/// A float that [`json_number`] writes without the float formatter when it has at most
+/// `DECIMALS` decimals.
 trait JsonFloat: Serialize + Copy {
+    /// 3 for `f32` (explanation weights; f32 steps stay below 0.0001 under 1,000, so the
+    /// 3-decimal form is the shortest one), 4 for `f64` (VADER's scores).
+    const DECIMALS: u32;
+    const SCALE: i64 = 10i64.pow(Self::DECIMALS);
     /// `Some(k)` when the value is exactly the float nearest to `k / SCALE` and small enough
     /// (|value| < 1,000) that no shorter decimal maps to the same float.
     fn scaled(self) -> Option<i64>;
-    /// 10^DECIMALS.
-    const SCALE: i64;
-    const DECIMALS: usize;
 }
 
-impl JsonFloat for f32 {
-    const SCALE: i64 = 1_000;
-    const DECIMALS: usize = 3;
-    fn scaled(self) -> Option<i64> {
-        // f32 steps stay below 0.0001 under 1,000, so a 3-decimal form is the shortest one.
-        // Not finite, zero (serde keeps the sign of -0.0) or too large: the formatter decides.
-        if !self.is_finite() || self.abs() >= 1_000.0 || self == 0.0 {
-            return None;
+macro_rules! json_float {
+    ($float:ty, $decimals:expr) => {
+        impl JsonFloat for $float {
+            const DECIMALS: u32 = $decimals;
+            fn scaled(self) -> Option<i64> {
+                // Not finite, zero (serde keeps the sign of -0.0) or too large: the formatter
+                // decides.
+                if !self.is_finite() || self.abs() >= 1_000.0 || self == 0.0 {
+                    return None;
+                }
+                let scale = Self::SCALE as $float;
+                let k = (self * scale).round();
+                (k / scale == self).then_some(k as i64)
+            }
         }
-        let k = (self * 1_000.0).round();
-        (k / 1_000.0 == self).then_some(k as i64)
-    }
+    };
 }
 
-impl JsonFloat for f64 {
-    const SCALE: i64 = 10_000;
-    const DECIMALS: usize = 4;
-    fn scaled(self) -> Option<i64> {
-        // Not finite, zero (serde keeps the sign of -0.0) or too large: the formatter decides.
-        if !self.is_finite() || self.abs() >= 1_000.0 || self == 0.0 {
-            return None;
-        }
-        let k = (self * 10_000.0).round();
-        (k / 10_000.0 == self).then_some(k as i64)
-    }
-}
+json_float!(f32, 3);
+json_float!(f64, 4);
 
 /// A number exactly as serde_json formats it (`null` when not finite). Explanation weights and
 /// VADER's scores are rounded to 3–4 decimals, and for those the shortest round-trip form that
@@ -289,7 +285,7 @@ impl JsonFloat for f64 {
 /// the float formatter only runs for the rest (tests `fast_numbers_match_serde`).
 fn json_number<N: JsonFloat>(out: &mut Vec<u8>, number: N) {
     match number.scaled() {
-        Some(k) => write_scaled(out, k, N::SCALE, N::DECIMALS),
+        Some(k) => write_scaled(out, k, N::SCALE, N::DECIMALS as usize),
         // Writing a number into a Vec cannot fail.
         None => {
             let _ = serde_json::to_writer(&mut *out, &number);
