@@ -37,7 +37,7 @@ struct PostRow<'a> {
     route: RouteRow,
 }
 
-/// An analysis row, ready to bind.
+/// A post's analysis columns (labels for filters, the whole analysis as JSON), ready to bind.
 pub(crate) struct AnalysisRow {
     pub(crate) language: String,
     pub(crate) sentiment: String,
@@ -51,14 +51,14 @@ pub(crate) struct AnalysisRow {
 }
 
 impl AnalysisRow {
-    pub(crate) fn new(analysis: &Analysis) -> Result<AnalysisRow> {
+    pub(crate) fn new(analysis: &Analysis) -> AnalysisRow {
         let label = |task: &str| {
             analysis
                 .label(task)
                 .map(|label| clean_text(label).into_owned())
         };
         let compound = analysis.sentiment.vader.compound;
-        Ok(AnalysisRow {
+        AnalysisRow {
             language: clean_text(&analysis.language).into_owned(),
             sentiment: clean_text(&analysis.sentiment.label).into_owned(),
             compound: if compound.is_finite() { compound } else { 0.0 },
@@ -68,7 +68,7 @@ impl AnalysisRow {
             urgency: label("urgency"),
             toxicity: label("toxicity"),
             json: analysis_json(analysis),
-        })
+        }
     }
 }
 
@@ -83,7 +83,7 @@ pub(crate) fn analysis_json(analysis: &Analysis) -> String {
     without_nul_escapes(String::from_utf8(bytes).unwrap_or_default())
 }
 
-/// A route row, ready to bind.
+/// A post's routing columns, ready to bind.
 pub(crate) struct RouteRow {
     pub(crate) queue: String,
     pub(crate) priority: &'static str,
@@ -177,7 +177,7 @@ impl Store {
                 post,
                 text: clean_text(&post.text),
                 meta,
-                analysis: AnalysisRow::new(&item.analysis)?,
+                analysis: AnalysisRow::new(&item.analysis),
                 route: RouteRow::new(&item.route)?,
             });
         }

@@ -3,7 +3,6 @@
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::Write;
 use std::path::PathBuf;
 use switchyard_pipeline::Pipeline;
 use switchyard_pipeline::import::{CsvMapping, ImportFormat};
@@ -52,10 +51,8 @@ pub async fn run(pipeline: &Pipeline, args: ImportArgs) -> Result<bool> {
             .await
             .with_context(|| format!("importing {}", path.display()))?;
         bar.finish_and_clear();
-        // The summary is best-effort: a closed output pipe must not stop the next file's import.
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(
-            out,
+        // say!: the summary is best-effort, a closed output pipe must not stop the next file.
+        say!(
             "{}: format {} · read {} · new {} · duplicate {} · rejected {}",
             path.display(),
             report.format,
@@ -65,11 +62,10 @@ pub async fn run(pipeline: &Pipeline, args: ImportArgs) -> Result<bool> {
             report.rejected.len()
         );
         for rejected in report.rejected.iter().take(SHOW_REJECTED) {
-            let _ = writeln!(out, "  line {}: {}", rejected.line, rejected.reason);
+            say!("  line {}: {}", rejected.line, rejected.reason);
         }
         if report.rejected.len() > SHOW_REJECTED {
-            let _ = writeln!(
-                out,
+            say!(
                 "  … and {} more rejected rows",
                 report.rejected.len() - SHOW_REJECTED
             );
