@@ -11,7 +11,7 @@ use crate::error::AnalyzeError;
 use crate::features::{Dense, Feature, Features, Origin};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
-use switchyard_domain::{Contribution, Prediction};
+use switchyard_domain::{Contribution, Prediction, RoundHalfAway};
 
 const MAGIC: &[u8; 8] = b"SWYMODEL";
 const FORMAT_VERSION: u32 = 1;
@@ -302,7 +302,7 @@ fn contributions(features: &Features, top: &Top) -> Vec<Contribution> {
             break;
         }
         let name = features.name(features.items[*index].origin);
-        let push = (push * 1000.0).round() / 1000.0;
+        let push = (push * 1000.0).round_half_away() / 1000.0;
         if let Some(existing) = explain.iter_mut().find(|c| c.feature == name) {
             existing.weight += push;
             continue;
@@ -421,6 +421,15 @@ impl ModelSet {
     /// features: scores, then explanations (over rows the first pass brought into cache).
     pub fn predict_all(&self, features: &Features) -> Vec<Prediction> {
         let models = self.columns.len();
+        // Pass 0: touch every feature's row first. These loads depend on nothing, so the CPU
+        // keeps as many cache misses in flight as it has fill buffers, where in pass 1 each load
+        // waits behind a row's worth of arithmetic and fewer misses overlap (five models
+        // 3.9 → 3.5 µs per post, docs/performance.md).
+        let mut touched = 0i16;
+        for feature in &features.items {
+            touched ^= self.row(feature.hash).0[0];
+        }
+        std::hint::black_box(touched);
         // Pass 1: every model's scores at once (32 columns, vectorised by the compiler).
         let mut sums = [0f32; ROW_COLUMNS];
         for feature in &features.items {

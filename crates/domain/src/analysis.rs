@@ -2,6 +2,7 @@
 //! `analysis.sentiment.vader = {neg, neu, pos, compound}`, `analysis.language`, and for every task
 //! `analysis.<task>.label / .confidence / .explain / .model`.
 
+use crate::rounding::RoundHalfAway;
 use serde::{Deserialize, Serialize};
 
 /// VADER's four scores, exactly as the reference implementation computes them.
@@ -269,7 +270,7 @@ macro_rules! json_float {
                     return None;
                 }
                 let scale = Self::SCALE as $float;
-                let k = (self * scale).round();
+                let k = (self * scale).round_half_away();
                 (k / scale == self).then_some(k as i64)
             }
         }

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod channel;
 pub mod post;
+pub mod rounding;
 pub mod route;
 pub mod testdata;
 pub mod time;
@@ -11,4 +12,5 @@ pub mod time;
 pub use analysis::{Analysis, Contribution, Prediction, SentimentResult, VaderScores};
 pub use channel::{Channel, UnknownChannel};
 pub use post::{Author, Engagement, NewPost, Post, PostId, Visibility};
+pub use rounding::RoundHalfAway;
 pub use route::{Priority, RouteDecision, UNROUTED_QUEUE};

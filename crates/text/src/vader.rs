@@ -16,7 +16,7 @@
 
 use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
-use switchyard_domain::VaderScores;
+use switchyard_domain::{RoundHalfAway, VaderScores};
 
 /// Empirically derived mean intensity increase for booster words.
 const B_INCR: f64 = 0.293;
@@ -344,7 +344,7 @@ pub(crate) fn py_round(x: f64, digits: i32) -> f64 {
     let scaled = x * scale;
     let fraction = (scaled - scaled.trunc()).abs();
     if (fraction - 0.5).abs() > 1e-6 && scaled.abs() < 1e15 {
-        return scaled.round() / scale;
+        return scaled.round_half_away() / scale;
     }
     // Close to a tie: let the exact decimal formatter decide, as CPython's dtoa does.
     let formatted = format!("{:.*}", digits as usize, x);
