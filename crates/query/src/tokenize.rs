@@ -64,7 +64,13 @@ impl TokenizedText {
             tokens: Vec::with_capacity(text.len() / 5 + 1),
         };
         tokenized.folded.push(' ');
-        tokenized.scan(text);
+        scan(
+            text,
+            &mut TextSink {
+                text: &mut tokenized,
+                open: 0,
+            },
+        );
         tokenized
     }
 
@@ -102,74 +108,199 @@ impl TokenizedText {
     pub fn has_kind(&self, kind: TokenKind) -> bool {
         self.tokens.iter().any(|t| t.kind == kind)
     }
+}
 
-    fn scan(&mut self, text: &str) {
-        let mut index = 0;
-        let mut previous_is_alphanumeric = false;
-        while let Some(c) = text[index..].chars().next() {
-            let after = index + c.len_utf8();
-            let starts_sigil_token = (c == '#' || c == '@')
-                && !previous_is_alphanumeric
-                && text[after..].chars().next().is_some_and(is_tag_char);
-            if starts_sigil_token {
-                let kind = if c == '#' {
-                    TokenKind::Hashtag
-                } else {
-                    TokenKind::Mention
-                };
-                index = self.read_token(text, after, kind);
-                previous_is_alphanumeric = true;
-                continue;
-            }
-            if c.is_alphanumeric() {
-                index = self.read_token(text, index, TokenKind::Word);
-                previous_is_alphanumeric = true;
-                continue;
-            }
-            // A stray combining mark (after punctuation) neither starts nor separates anything.
-            if !is_mark(c) {
-                previous_is_alphanumeric = false;
-            }
-            index = after;
-        }
+/// Which tag kinds a text's tokens include, without building the tokens: the same scan as
+/// [`TokenizedText::new`] with nothing written (for the search index's `has:` flags).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TagKinds {
+    pub mention: bool,
+    pub hashtag: bool,
+}
+
+impl TagKinds {
+    /// Scans `text`.
+    pub fn of(text: &str) -> TagKinds {
+        let mut sink = KindSink::default();
+        scan(text, &mut sink);
+        sink.kinds
+    }
+}
+
+/// Where [`scan`] puts the tokens it finds.
+trait Sink {
+    /// A token starts.
+    fn begin(&mut self);
+    /// An ASCII letter or digit of the current token, already lowercased.
+    fn push_ascii(&mut self, byte: u8);
+    /// Any other character of the current token (folded by the sink).
+    fn push_char(&mut self, c: char);
+    /// The current token ends.
+    fn end(&mut self, kind: TokenKind);
+}
+
+/// Writes the folded tokens into a [`TokenizedText`].
+struct TextSink<'a> {
+    text: &'a mut TokenizedText,
+    /// Where the current token starts in the folded buffer.
+    open: usize,
+}
+
+impl Sink for TextSink<'_> {
+    fn begin(&mut self) {
+        self.open = self.text.folded.len();
     }
 
-    /// Reads one token starting at byte `start`; returns the byte index just after it.
-    fn read_token(&mut self, text: &str, start: usize, kind: TokenKind) -> usize {
-        let token_start = self.folded.len();
-        let mut index = start;
-        while let Some(c) = text[index..].chars().next() {
-            let after = index + c.len_utf8();
-            let continues = match kind {
-                TokenKind::Word => c.is_alphanumeric() || is_mark(c),
-                TokenKind::Hashtag => is_tag_char(c) || is_mark(c),
-                TokenKind::Mention => {
-                    is_tag_char(c)
-                        || is_mark(c)
-                        || (matches!(c, '.' | '-' | '@')
-                            && text[after..]
-                                .chars()
-                                .next()
-                                .is_some_and(|n| n.is_alphanumeric()))
-                }
-            };
-            if !continues {
-                break;
-            }
-            push_folded(c, &mut self.folded);
-            index = after;
-        }
-        let token_end = self.folded.len();
-        if token_end > token_start {
-            self.tokens.push(Token {
+    fn push_ascii(&mut self, byte: u8) {
+        self.text.folded.push(char::from(byte));
+    }
+
+    fn push_char(&mut self, c: char) {
+        push_folded(c, &mut self.text.folded);
+    }
+
+    fn end(&mut self, kind: TokenKind) {
+        let end = self.text.folded.len();
+        // Empty when every character folded away (a run of combining letters).
+        if end > self.open {
+            self.text.tokens.push(Token {
                 kind,
-                start: token_start as u32,
-                end: token_end as u32,
+                start: self.open as u32,
+                end: end as u32,
             });
-            self.folded.push(' ');
+            self.text.folded.push(' ');
         }
-        index
     }
+}
+
+/// Records only which kinds of non-empty tokens occur.
+#[derive(Default)]
+struct KindSink {
+    kinds: TagKinds,
+    /// Whether the current token has folded to anything yet.
+    nonempty: bool,
+    scratch: String,
+}
+
+impl Sink for KindSink {
+    fn begin(&mut self) {
+        self.nonempty = false;
+    }
+
+    fn push_ascii(&mut self, _byte: u8) {
+        self.nonempty = true;
+    }
+
+    fn push_char(&mut self, c: char) {
+        if !self.nonempty {
+            self.scratch.clear();
+            push_folded(c, &mut self.scratch);
+            self.nonempty = !self.scratch.is_empty();
+        }
+    }
+
+    fn end(&mut self, kind: TokenKind) {
+        if self.nonempty {
+            match kind {
+                TokenKind::Mention => self.kinds.mention = true,
+                TokenKind::Hashtag => self.kinds.hashtag = true,
+                TokenKind::Word => {}
+            }
+        }
+    }
+}
+
+/// The first character of `text` at byte `index`, if any.
+#[inline]
+fn char_at(text: &str, index: usize) -> Option<char> {
+    text.get(index..).and_then(|rest| rest.chars().next())
+}
+
+/// Cuts `text` into tokens (see the module documentation for the rules) and hands them to `sink`.
+/// ASCII, most of what posts contain, is classified byte by byte; any other character goes
+/// through the Unicode path. Both paths apply the same rules (test `ascii_path_matches_the_unicode_rules`).
+fn scan(text: &str, sink: &mut impl Sink) {
+    let bytes = text.as_bytes();
+    let mut index = 0;
+    let mut previous_is_alphanumeric = false;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if byte.is_ascii_alphanumeric() {
+            index = read_token(text, index, TokenKind::Word, sink);
+            previous_is_alphanumeric = true;
+            continue;
+        }
+        let (c, after) = if byte.is_ascii() {
+            (char::from(byte), index + 1)
+        } else {
+            match char_at(text, index) {
+                Some(c) => (c, index + c.len_utf8()),
+                None => break,
+            }
+        };
+        let starts_sigil_token = (c == '#' || c == '@')
+            && !previous_is_alphanumeric
+            && char_at(text, after).is_some_and(is_tag_char);
+        if starts_sigil_token {
+            let kind = if c == '#' {
+                TokenKind::Hashtag
+            } else {
+                TokenKind::Mention
+            };
+            index = read_token(text, after, kind, sink);
+            previous_is_alphanumeric = true;
+            continue;
+        }
+        if c.is_alphanumeric() {
+            index = read_token(text, index, TokenKind::Word, sink);
+            previous_is_alphanumeric = true;
+            continue;
+        }
+        // A stray combining mark (after punctuation) neither starts nor separates anything.
+        if !is_mark(c) {
+            previous_is_alphanumeric = false;
+        }
+        index = after;
+    }
+}
+
+/// Reads one token starting at byte `start` into `sink`; returns the byte index just after it.
+fn read_token(text: &str, start: usize, kind: TokenKind, sink: &mut impl Sink) -> usize {
+    let bytes = text.as_bytes();
+    sink.begin();
+    let mut index = start;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if byte.is_ascii_alphanumeric() || (byte == b'_' && kind != TokenKind::Word) {
+            sink.push_ascii(byte.to_ascii_lowercase());
+            index += 1;
+            continue;
+        }
+        let Some(c) = char_at(text, index) else { break };
+        let after = index + c.len_utf8();
+        let continues = match kind {
+            TokenKind::Word => c.is_alphanumeric() || is_mark(c),
+            TokenKind::Hashtag => is_tag_char(c) || is_mark(c),
+            TokenKind::Mention => {
+                is_tag_char(c)
+                    || is_mark(c)
+                    || (matches!(c, '.' | '-' | '@')
+                        && char_at(text, after).is_some_and(|n| n.is_alphanumeric()))
+            }
+        };
+        if !continues {
+            break;
+        }
+        if c.is_ascii() {
+            // '.', '-' or '@' inside a mention: ASCII folds to itself.
+            sink.push_ascii(c as u8);
+        } else {
+            sink.push_char(c);
+        }
+        index = after;
+    }
+    sink.end(kind);
+    index
 }
 
 /// A combining mark (accent) that continues the current word; never ASCII.
@@ -257,6 +388,98 @@ mod tests {
         assert_eq!(tokenized.folded(), " late again ");
         assert_eq!(TokenizedText::new("!!").folded(), " ");
         assert!(TokenizedText::new("").is_empty());
+    }
+
+    /// The tokenizer as it was before the ASCII fast path: one `char` at a time through the
+    /// Unicode rules. The oracle for `ascii_path_matches_the_unicode_rules`.
+    fn reference_tokens(text: &str) -> Vec<(TokenKind, String)> {
+        let mut tokens = Vec::new();
+        let mut index = 0;
+        let mut previous_is_alphanumeric = false;
+        while let Some(c) = text[index..].chars().next() {
+            let after = index + c.len_utf8();
+            let sigil = (c == '#' || c == '@')
+                && !previous_is_alphanumeric
+                && text[after..].chars().next().is_some_and(is_tag_char);
+            let kind = if sigil && c == '#' {
+                TokenKind::Hashtag
+            } else if sigil {
+                TokenKind::Mention
+            } else if c.is_alphanumeric() {
+                TokenKind::Word
+            } else {
+                if !is_mark(c) {
+                    previous_is_alphanumeric = false;
+                }
+                index = after;
+                continue;
+            };
+            index = if sigil { after } else { index };
+            let mut folded = String::new();
+            while let Some(c) = text[index..].chars().next() {
+                let after = index + c.len_utf8();
+                let next_is_alphanumeric = text[after..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_alphanumeric);
+                let continues = match kind {
+                    TokenKind::Word => c.is_alphanumeric() || is_mark(c),
+                    TokenKind::Hashtag => is_tag_char(c) || is_mark(c),
+                    TokenKind::Mention => {
+                        is_tag_char(c)
+                            || is_mark(c)
+                            || (matches!(c, '.' | '-' | '@') && next_is_alphanumeric)
+                    }
+                };
+                if !continues {
+                    break;
+                }
+                push_folded(c, &mut folded);
+                index = after;
+            }
+            if !folded.is_empty() {
+                tokens.push((kind, folded));
+            }
+            previous_is_alphanumeric = true;
+        }
+        tokens
+    }
+
+    #[test]
+    fn ascii_path_matches_the_unicode_rules() {
+        const PIECES: &[&str] = &[
+            "a", "Z", "7", "_", "#", "@", ".", "-", " ", "!", "'", "é", "E\u{301}", "\u{301}",
+            "\u{93e}", "क", "日", "😀", "ß", "İ", "Ω", "\t", "x_y", "@a.b", "#_", "C#",
+        ];
+        let mut state: u64 = 0x5eed;
+        let mut next = |bound: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 33) as usize) % bound
+        };
+        for _ in 0..20_000 {
+            let len = next(16);
+            let text: String = (0..len).map(|_| PIECES[next(PIECES.len())]).collect();
+            let tokenized = TokenizedText::new(&text);
+            let ours: Vec<(TokenKind, String)> = tokenized
+                .pairs()
+                .into_iter()
+                .map(|(kind, text)| (kind, text.to_string()))
+                .collect();
+            assert_eq!(ours, reference_tokens(&text), "text {text:?}");
+            let kinds = TagKinds::of(&text);
+            assert_eq!(
+                kinds.mention,
+                tokenized.has_kind(TokenKind::Mention),
+                "{text:?}"
+            );
+            assert_eq!(
+                kinds.hashtag,
+                tokenized.has_kind(TokenKind::Hashtag),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use switchyard_domain::{Analysis, NewPost, PostId, Visibility};
 use switchyard_query::matcher::PostView;
-use switchyard_query::tokenize::{TokenKind, TokenizedText, fold};
+use switchyard_query::tokenize::{TagKinds, TokenKind, TokenizedText, fold};
 use switchyard_query::{Expr, FieldFilter, HasFeature, Matcher, PostFlag};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
@@ -185,6 +185,13 @@ fn schema() -> (Schema, Fields) {
 /// A label as the index keeps it: folded, with ` ` and `-` written as `_` (the matcher treats
 /// the three alike).
 fn label_key(label: &str) -> String {
+    // Shipped labels (`not_complaint`, `billing_refund`) already are keys.
+    if label
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return label.to_string();
+    }
     fold(label)
         .chars()
         .map(|c| if matches!(c, ' ' | '-') { '_' } else { c })
@@ -208,15 +215,15 @@ pub struct IndexDoc {
 impl IndexDoc {
     /// Builds the index document of a stored post.
     pub fn new(id: PostId, post: &NewPost, analysis: &Analysis) -> IndexDoc {
-        let tokenized = TokenizedText::new(&post.text);
+        let tags = TagKinds::of(&post.text);
         let mut flags = Vec::new();
         if post.has_link() {
             flags.push("has:link");
         }
-        if tokenized.has_kind(TokenKind::Mention) {
+        if tags.mention {
             flags.push("has:mention");
         }
-        if tokenized.has_kind(TokenKind::Hashtag) {
+        if tags.hashtag {
             flags.push("has:hashtag");
         }
         if post.is_reply() {
