@@ -164,6 +164,16 @@ pub fn fit(examples: &[Example], classes: usize, config: &TrainConfig) -> Vec<f3
     weights
 }
 
+/// `(1 − share) · a + share · b`, weight by weight: two fitted models blended into one linear
+/// model of the same shape.
+pub fn blend(a: &[f32], b: &[f32], share: f32) -> Vec<f32> {
+    assert_eq!(a.len(), b.len(), "blended models must have the same shape");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (1.0 - share) * x + share * y)
+        .collect()
+}
+
 /// Raw scores of an example under dense weights.
 pub fn scores(
     weights: &[f32],
@@ -256,6 +266,11 @@ mod tests {
             ..TrainConfig::default()
         };
         assert_eq!(fit(&toy(), 2, &config), fit(&toy(), 2, &config));
+    }
+
+    #[test]
+    fn blend_interpolates_weight_by_weight() {
+        assert_eq!(blend(&[4.0, 0.0], &[0.0, 8.0], 0.25), vec![3.0, 2.0]);
     }
 
     #[test]
