@@ -20,7 +20,7 @@ macro_rules! round_half_away {
                     return self;
                 }
                 let truncated = self as $int as $float;
-                // Exact: both are within one binade-range of each other below 2^mantissa.
+                // Exact: below 2^(mantissa bits) a float's fractional part is itself a float.
                 let fraction = self - truncated;
                 if fraction >= 0.5 {
                     truncated + 1.0

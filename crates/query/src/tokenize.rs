@@ -114,7 +114,9 @@ impl TokenizedText {
 /// [`TokenizedText::new`] with nothing written (for the search index's `has:` flags).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TagKinds {
+    /// The text has an `@mention` token.
     pub mention: bool,
+    /// The text has a `#hashtag` token.
     pub hashtag: bool,
 }
 
