@@ -35,8 +35,13 @@ function currentPath() {
   return { path: path || '/overview', params: new URLSearchParams(query) };
 }
 
+/** Bumped by every navigation: a screen that finishes loading after a newer navigation started
+ * is discarded instead of replacing the screen the user moved on to. */
+let navigation = 0;
+
 async function route() {
   if (!session.me) return;
+  const turn = ++navigation;
   const { path, params } = currentPath();
   if (cleanup) { try { cleanup(); } catch (e) { console.error(e); } cleanup = null; }
   screenKeys = null;
@@ -48,14 +53,29 @@ async function route() {
   for (const [pattern, screen] of routes) {
     const match = path.match(pattern);
     if (!match) continue;
-    mount(main, h('p', { class: 'loading' }, 'Loading…'));
+    // Each navigation renders into a view of its own (`display: contents`, so layout is as if
+    // the screen were main's child). A newer navigation replaces the view, so whatever a slow,
+    // stale screen mounts later lands in a detached element, never over the current screen.
+    const view = h('div', { class: 'view' }, h('p', { class: 'loading' }, 'Loading…'));
+    mount(main, view);
+    let result;
     try {
-      const result = await screen()(main, { match, params, session });
-      if (typeof result === 'function') cleanup = result;
-      else if (result) { cleanup = result.cleanup || null; screenKeys = result.keys || null; }
+      result = await screen()(view, { match, params, session });
     } catch (error) {
-      showError(error);
+      if (turn === navigation) {
+        showError(error);
+        main.focus({ preventScroll: true });
+      }
+      return;
     }
+    const done = typeof result === 'function' ? result : result?.cleanup || null;
+    if (turn !== navigation) {
+      // The user moved on while this screen loaded: stop its timers and streams right away.
+      if (done) { try { done(); } catch (e) { console.error(e); } }
+      return;
+    }
+    cleanup = done;
+    screenKeys = typeof result === 'function' ? null : result?.keys || null;
     main.focus({ preventScroll: true });
     return;
   }
