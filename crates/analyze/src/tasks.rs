@@ -3,6 +3,7 @@
 //! `train_all` / `eval_all` entry points behind `switchyard train` and `switchyard eval`.
 //! These functions read the shared data from disk; they do no network I/O.
 
+use crate::baseline::ProfanityCheck;
 use crate::data::{self, AirlineTweet, ComplaintTweet};
 use crate::error::AnalyzeError;
 use crate::features::Features;
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use switchyard_text::Vader;
 
 /// The version every shipped model carries (bumped when a recipe changes).
-pub const MODEL_VERSION: &str = "2026.11.24.1";
+pub const MODEL_VERSION: &str = "2026.11.24.2";
 /// The seed of every shuffle and split.
 pub const SEED: u64 = 20261123;
 /// How much one agent correction counts, in training examples (documented in docs/accuracy.md).
@@ -29,6 +30,22 @@ pub const AIRLINE_SENTIMENT_WEIGHT: f32 = 3.0;
 /// Still one linear model, so it costs nothing at run time. Chosen by airline 5-fold CV and
 /// TweetEval validation (0.25: airline 0.815 → 0.822, TweetEval 0.750 → 0.752; docs/accuracy.md).
 pub const CUSTOMER_CARE_BLEND: f32 = 0.25;
+
+/// Customer-care tweets as weakly labelled toxicity examples (see [`Corpus::toxicity_items`]):
+/// TweetEval's offensive set ties anger to offence, so the model trained on it alone called 17 %
+/// of plain, profanity-free complaints offensive. Airline tweets that the profanity-check model
+/// (`../shared/data/toxicity`) scores below [`CARE_CLEAN_BELOW`] join training as
+/// `not_offensive` with weight [`CARE_TOXICITY_WEIGHT`]; those it scores at least
+/// [`CARE_PROFANE_FROM`] join as `offensive` with [`CARE_PROFANE_WEIGHT`] (so customer-care
+/// phrasing itself does not become evidence of innocence). Chosen by TweetEval offensive
+/// validation and the complaints corpus, which stays out of toxicity training (docs/accuracy.md).
+pub const CARE_TOXICITY_WEIGHT: f32 = 0.3;
+/// profanity-check probability below which a customer-care tweet counts as clean.
+pub const CARE_CLEAN_BELOW: f64 = 0.2;
+/// profanity-check probability from which a customer-care tweet counts as offensive.
+pub const CARE_PROFANE_FROM: f64 = 0.5;
+/// Weight of a profane customer-care tweet (they are 30× rarer than the clean ones).
+pub const CARE_PROFANE_WEIGHT: f32 = 0.9;
 
 /// Sentiment labels, in weight-column order.
 pub const SENTIMENT_CLASSES: [&str; 3] = ["negative", "neutral", "positive"];
@@ -201,7 +218,10 @@ impl Task {
                  billing issues; temperature from 5-fold CV on the airline part"
             }
             Task::Toxicity => {
-                "tweeteval/offensive train (11,916 tweets); temperature fitted on tweeteval/offensive val"
+                "tweeteval/offensive train (11,916 tweets) + airline tweets weakly labelled by \
+                 profanity-check (negative tweets scored < 0.2 as not_offensive at weight 0.3, \
+                 tweets scored >= 0.5 as offensive at weight 0.9); temperature fitted on \
+                 tweeteval/offensive val"
             }
         }
     }
@@ -221,7 +241,10 @@ impl Task {
                 "weights derived from airline (CC BY-NC-SA 4.0), banking77 (CC BY 4.0), complaints \
                  (research use), CFPB (US public data): treat as non-commercial"
             }
-            Task::Toxicity => "weights derived from TweetEval offensive (OLID, research use)",
+            Task::Toxicity => {
+                "weights derived from TweetEval offensive (OLID, research use) and airline \
+                 (CC BY-NC-SA 4.0) tweets labelled by profanity-check (MIT): treat as non-commercial"
+            }
         }
     }
 }
@@ -304,6 +327,8 @@ pub struct Corpus {
     pub cfpb: Vec<data::CfpbNarrative>,
     pub offensive_train: Vec<data::Labelled>,
     pub offensive_val: Vec<data::Labelled>,
+    /// The exported profanity-check model: weak toxicity labels for customer-care tweets.
+    pub profanity: ProfanityCheck,
     pub data_dir: PathBuf,
 }
 
@@ -331,6 +356,7 @@ impl Corpus {
             cfpb: data::cfpb(data_dir)?,
             offensive_train: data::tweeteval(data_dir, "offensive", "train")?,
             offensive_val: data::tweeteval(data_dir, "offensive", "val")?,
+            profanity: ProfanityCheck::load(data_dir)?,
             data_dir: data_dir.to_path_buf(),
         })
     }
@@ -341,22 +367,34 @@ impl Corpus {
             Task::Complaint => self.complaint_items(),
             Task::Intent => self.intent_items(),
             Task::Reason => self.reason_items(),
-            Task::Toxicity => {
-                let items: Vec<Item> = self
-                    .offensive_train
-                    .iter()
-                    .map(|l| {
-                        item(
-                            &l.text,
-                            usize::from(l.label == "offensive"),
-                            1.0,
-                            "offensive",
-                        )
-                    })
-                    .collect();
-                items
+            Task::Toxicity => self.toxicity_items(),
+        }
+    }
+
+    /// TweetEval offensive train, plus customer-care tweets weakly labelled by profanity-check
+    /// (see [`CARE_TOXICITY_WEIGHT`]).
+    fn toxicity_items(&self) -> Vec<Item> {
+        let mut items: Vec<Item> = self
+            .offensive_train
+            .iter()
+            .map(|l| {
+                item(
+                    &l.text,
+                    usize::from(l.label == "offensive"),
+                    1.0,
+                    "offensive",
+                )
+            })
+            .collect();
+        for tweet in &self.airline {
+            let profane = self.profanity.probability(&tweet.text);
+            if profane >= CARE_PROFANE_FROM {
+                items.push(item(&tweet.text, 1, CARE_PROFANE_WEIGHT, "care"));
+            } else if profane < CARE_CLEAN_BELOW && tweet.sentiment == "negative" {
+                items.push(item(&tweet.text, 0, CARE_TOXICITY_WEIGHT, "care"));
             }
         }
+        items
     }
 
     fn sentiment_items(&self) -> Vec<Item> {
@@ -1066,16 +1104,14 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
         &validation_scores(&weights, &config, 2, &validation_examples),
         2,
     );
-    let baseline = match crate::baseline::ProfanityCheck::load(&corpus.data_dir) {
-        Ok(check) => {
-            let mut c = Confusion::new(2);
-            for i in &validation {
-                c.add(i.label, usize::from(check.probability(&i.text) >= 0.5));
-            }
-            Some(("profanity-check".to_string(), c.macro_f1()))
-        }
-        Err(_) => None,
-    };
+    let mut profanity_check = Confusion::new(2);
+    for i in &validation {
+        profanity_check.add(
+            i.label,
+            usize::from(corpus.profanity.probability(&i.text) >= 0.5),
+        );
+    }
+    let baseline = Some(("profanity-check".to_string(), profanity_check.macro_f1()));
     report.rows.push(EvalRow {
         task: "toxicity".into(),
         dataset: "TweetEval offensive val (1,324)".into(),
@@ -1087,6 +1123,47 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
         anchors: "test: SVM 0.523, FastText 0.734, RoBERTa 0.805; profanity-check 0.732".into(),
         target: Some(0.76),
     });
+    // Customer care: complaints to brands (a corpus toxicity never trains on), split by what
+    // profanity-check says of them; how many of each kind the model calls offensive.
+    let mut care_rows = Vec::new();
+    for (clean, dataset) in [
+        (
+            true,
+            "complaints corpus complaints with profanity-check < 0.2 (want low)",
+        ),
+        (
+            false,
+            "complaints corpus tweets with profanity-check >= 0.5 (want high)",
+        ),
+    ] {
+        let texts: Vec<Item> = corpus
+            .complaints
+            .iter()
+            .filter(|t| {
+                let profane = corpus.profanity.probability(&t.text);
+                if clean {
+                    t.complaint && profane < CARE_CLEAN_BELOW
+                } else {
+                    profane >= CARE_PROFANE_FROM
+                }
+            })
+            .map(|t| item(&t.text, usize::from(!clean), 1.0, "complaints"))
+            .collect();
+        let scored = validation_scores(&weights, &config, 2, &featurize(&texts, &mut featurizer));
+        let flagged = scored.iter().filter(|(s, _)| s[1] > s[0]).count();
+        care_rows.push(EvalRow {
+            task: "toxicity".into(),
+            dataset: format!("{dataset} ({})", texts.len()),
+            method: "never trained on".into(),
+            metric: "share called offensive".into(),
+            ours: flagged as f64 / texts.len().max(1) as f64,
+            vader: None,
+            baseline: None,
+            anchors: "none published".into(),
+            target: None,
+        });
+    }
+    report.rows.extend(care_rows);
     Ok(report)
 }
 
