@@ -1125,33 +1125,37 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
     });
     // Customer care: complaints to brands (a corpus toxicity never trains on), split by what
     // profanity-check says of them; how many of each kind the model calls offensive.
-    let mut care_rows = Vec::new();
-    for (clean, dataset) in [
-        (
-            true,
-            "complaints corpus complaints with profanity-check < 0.2 (want low)",
-        ),
-        (
-            false,
-            "complaints corpus tweets with profanity-check >= 0.5 (want high)",
-        ),
-    ] {
+    let profanity: Vec<f64> = corpus
+        .complaints
+        .iter()
+        .map(|t| corpus.profanity.probability(&t.text))
+        .collect();
+    for clean in [true, false] {
         let texts: Vec<Item> = corpus
             .complaints
             .iter()
-            .filter(|t| {
-                let profane = corpus.profanity.probability(&t.text);
+            .zip(&profanity)
+            .filter(|(t, profane)| {
                 if clean {
-                    t.complaint && profane < CARE_CLEAN_BELOW
+                    t.complaint && **profane < CARE_CLEAN_BELOW
                 } else {
-                    profane >= CARE_PROFANE_FROM
+                    **profane >= CARE_PROFANE_FROM
                 }
             })
-            .map(|t| item(&t.text, usize::from(!clean), 1.0, "complaints"))
+            .map(|(t, _)| item(&t.text, usize::from(!clean), 1.0, "complaints"))
             .collect();
         let scored = validation_scores(&weights, &config, 2, &featurize(&texts, &mut featurizer));
         let flagged = scored.iter().filter(|(s, _)| s[1] > s[0]).count();
-        care_rows.push(EvalRow {
+        let dataset = if clean {
+            format!(
+                "complaints corpus complaints with profanity-check < {CARE_CLEAN_BELOW} (want low)"
+            )
+        } else {
+            format!(
+                "complaints corpus tweets with profanity-check >= {CARE_PROFANE_FROM} (want high)"
+            )
+        };
+        report.rows.push(EvalRow {
             task: "toxicity".into(),
             dataset: format!("{dataset} ({})", texts.len()),
             method: "never trained on".into(),
@@ -1163,7 +1167,6 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
             target: None,
         });
     }
-    report.rows.extend(care_rows);
     Ok(report)
 }
 

@@ -39,11 +39,17 @@ function currentPath() {
  * is discarded instead of replacing the screen the user moved on to. */
 let navigation = 0;
 
+/** Runs a screen's cleanup (timers, streams), if it has one; a failing cleanup is logged. */
+function stopScreen(done) {
+  if (done) { try { done(); } catch (e) { console.error(e); } }
+}
+
 async function route() {
   if (!session.me) return;
   const turn = ++navigation;
   const { path, params } = currentPath();
-  if (cleanup) { try { cleanup(); } catch (e) { console.error(e); } cleanup = null; }
+  stopScreen(cleanup);
+  cleanup = null;
   screenKeys = null;
   const section = path.split('/')[1] || 'overview';
   for (const link of document.querySelectorAll('[data-nav]')) {
@@ -71,7 +77,7 @@ async function route() {
     const done = typeof result === 'function' ? result : result?.cleanup || null;
     if (turn !== navigation) {
       // The user moved on while this screen loaded: stop its timers and streams right away.
-      if (done) { try { done(); } catch (e) { console.error(e); } }
+      stopScreen(done);
       return;
     }
     cleanup = done;
