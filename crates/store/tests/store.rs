@@ -292,6 +292,23 @@ async fn ingest_is_idempotent_across_and_within_batches(test: &TestStore) {
         .unwrap();
     assert_eq!(first.post.post.text, "first");
 
+    // A batch mixing stored and new posts: each new post gets its own id, in batch order.
+    let mixed = vec![
+        item(Channel::X, "3", "eve", "third", at(9, 5)),
+        item(Channel::X, "2", "bob", "second, already stored", at(9, 6)),
+        item(Channel::Bluesky, "1", "fay", "fourth", at(9, 7)),
+    ];
+    let outcome = store.ingest(&mixed, None).await.unwrap();
+    assert_eq!(outcome.duplicates, vec![1]);
+    assert_eq!(outcome.inserted.len(), 2);
+    for &(index, id) in &outcome.inserted {
+        let stored = store.get_post(id).await.unwrap().unwrap();
+        assert_eq!(stored.post.post.external_id, mixed[index].post.external_id);
+        assert_eq!(stored.post.post.channel, mixed[index].post.channel);
+        assert_eq!(stored.post.post.text, mixed[index].post.text);
+    }
+    assert!(outcome.inserted[0].1 < outcome.inserted[1].1);
+
     // An empty batch with no cursor does nothing and succeeds.
     let empty = store.ingest(&[], None).await.unwrap();
     assert!(empty.inserted.is_empty() && empty.duplicates.is_empty());

@@ -81,6 +81,19 @@ fn lenient_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<boo
 type LineResult = Result<Vec<u8>, String>;
 
 fn analyse_line(analyzer: &Analyzer, queries: Option<&QuerySet>, line: &str) -> LineResult {
+    let mut out = Vec::with_capacity(line.len() + 1536);
+    analyse_line_into(analyzer, queries, line, &mut out)?;
+    Ok(out)
+}
+
+/// Appends the analysed form of `line` to `out` (on error `out` may hold a partial line: the
+/// caller truncates it).
+fn analyse_line_into(
+    analyzer: &Analyzer,
+    queries: Option<&QuerySet>,
+    line: &str,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
     let probe: Probe =
         serde_json::from_str(line).map_err(|error| format!("not a JSON object: {error}"))?;
     let text = probe
@@ -93,31 +106,50 @@ fn analyse_line(analyzer: &Analyzer, queries: Option<&QuerySet>, line: &str) -> 
         .and_then(|author| author.followers)
         .or(probe.followers);
     let analysis = analyzer.analyze(text, followers);
-    let mut analysis_json = Vec::with_capacity(1536);
-    analysis.write_json(&mut analysis_json);
-    if let Some(queries) = queries {
-        let post = post_for_queries(&probe, text, followers)?;
-        let matched = queries.matching(&PostView::with_analysis(&post, &analysis));
-        analysis_json.pop(); // the analysis object's closing brace
-        analysis_json.extend_from_slice(b",\"queries\":");
-        serde_json::to_writer(&mut analysis_json, &matched).map_err(|e| e.to_string())?;
-        analysis_json.push(b'}');
-    }
     if probe.analysis.is_some() {
         // The input already carries an "analysis" key: replace it rather than duplicate it.
+        let mut analysis_json = Vec::with_capacity(1536);
+        write_analysis(
+            &analysis,
+            &probe,
+            text,
+            followers,
+            queries,
+            &mut analysis_json,
+        )?;
         let mut value: serde_json::Value =
             serde_json::from_str(line).map_err(|error| format!("not a JSON object: {error}"))?;
         value["analysis"] = serde_json::from_slice(&analysis_json).map_err(|e| e.to_string())?;
-        return serde_json::to_vec(&value).map_err(|e| e.to_string());
+        return serde_json::to_writer(out, &value).map_err(|e| e.to_string());
     }
     let body = line.trim_end();
     let open = &body[..body.len() - 1]; // a parsed object always ends with '}'
-    let mut out = Vec::with_capacity(body.len() + analysis_json.len() + 16);
     out.extend_from_slice(open.trim_end().as_bytes());
     out.extend_from_slice(b",\"analysis\":");
-    out.extend_from_slice(&analysis_json);
+    write_analysis(&analysis, &probe, text, followers, queries, out)?;
     out.push(b'}');
-    Ok(out)
+    Ok(())
+}
+
+/// Appends the `analysis` object (with the names of the matching listening queries, if any).
+fn write_analysis(
+    analysis: &switchyard_domain::Analysis,
+    probe: &Probe<'_>,
+    text: &str,
+    followers: Option<u64>,
+    queries: Option<&QuerySet>,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    analysis.write_json(out);
+    if let Some(queries) = queries {
+        let post = post_for_queries(probe, text, followers)?;
+        let matched = queries.matching(&PostView::with_analysis(&post, analysis));
+        out.pop(); // the analysis object's closing brace
+        out.extend_from_slice(b",\"queries\":");
+        serde_json::to_writer(&mut *out, &matched).map_err(|e| e.to_string())?;
+        out.push(b'}');
+    }
+    Ok(())
 }
 
 /// The post a listening query sees: the line's text and whatever it says of channel, author,
@@ -151,13 +183,28 @@ pub fn run(
     analyzer: &Analyzer,
     queries: Option<&QuerySet>,
     input: impl BufRead,
-    mut output: impl Write,
-    mut errors: impl Write,
+    output: impl Write,
+    errors: impl Write,
 ) -> Result<AnalyzeSummary> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
+    run_on(threads, analyzer, queries, input, output, errors)
+}
+
+/// [`run`] on `threads` cores (one: streamed line by line; more: in order-preserving rounds).
+fn run_on(
+    threads: usize,
+    analyzer: &Analyzer,
+    queries: Option<&QuerySet>,
+    input: impl BufRead,
+    mut output: impl Write,
+    mut errors: impl Write,
+) -> Result<AnalyzeSummary> {
     let mut summary = AnalyzeSummary::default();
+    if threads <= 1 {
+        return run_streaming(analyzer, queries, input, output, errors);
+    }
     let mut lines = input.lines();
     let mut line_number: u64 = 0;
     loop {
@@ -177,7 +224,7 @@ pub fn run(
         if round.is_empty() {
             break;
         }
-        let results: Vec<LineResult> = if threads == 1 || round.len() <= CHUNK_LINES {
+        let results: Vec<LineResult> = if round.len() <= CHUNK_LINES {
             round
                 .iter()
                 .map(|(_, line)| analyse_line(analyzer, queries, line))
@@ -219,20 +266,81 @@ pub fn run(
     Ok(summary)
 }
 
+/// One core: each line is read into, and written from, buffers reused for the whole input (no
+/// per-line allocation for the line or its output).
+fn run_streaming(
+    analyzer: &Analyzer,
+    queries: Option<&QuerySet>,
+    mut input: impl BufRead,
+    mut output: impl Write,
+    mut errors: impl Write,
+) -> Result<AnalyzeSummary> {
+    let mut summary = AnalyzeSummary::default();
+    let mut line = String::with_capacity(4096);
+    let mut out = Vec::with_capacity(8192);
+    let mut line_number: u64 = 0;
+    loop {
+        line.clear();
+        line_number += 1;
+        let read = input
+            .read_line(&mut line)
+            .with_context(|| format!("cannot read input line {line_number}"))?;
+        if read == 0 {
+            break;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.clear();
+        match analyse_line_into(
+            analyzer,
+            queries,
+            line.trim_end_matches(['\n', '\r']),
+            &mut out,
+        ) {
+            Ok(()) => {
+                out.push(b'\n');
+                output.write_all(&out)?;
+                summary.analysed += 1;
+            }
+            Err(reason) => {
+                writeln!(errors, "line {line_number}: rejected: {reason}")?;
+                summary.rejected += 1;
+            }
+        }
+    }
+    output.flush()?;
+    Ok(summary)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Runs `input` streamed on one core and in rounds on two; both must agree exactly.
     fn analyse(input: &str) -> (String, String, AnalyzeSummary) {
         let analyzer = Analyzer::new();
-        let mut out = Vec::new();
-        let mut err = Vec::new();
-        let summary = run(&analyzer, None, input.as_bytes(), &mut out, &mut err).unwrap();
-        (
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(err).unwrap(),
-            summary,
-        )
+        let on = |threads| {
+            let mut out = Vec::new();
+            let mut err = Vec::new();
+            let summary = run_on(
+                threads,
+                &analyzer,
+                None,
+                input.as_bytes(),
+                &mut out,
+                &mut err,
+            )
+            .unwrap();
+            (
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(err).unwrap(),
+                summary,
+            )
+        };
+        let streamed = on(1);
+        assert_eq!(streamed, on(2), "one core and two cores disagree");
+        streamed
     }
 
     #[test]
