@@ -11,14 +11,6 @@ use switchyard_domain::VaderScores;
 /// checked when a model is loaded.
 pub const FEATURES_VERSION: &str = "feat-v1";
 
-/// Words that open a negation scope (apostrophes are removed before lookup, so `don't` → `dont`).
-const NEGATORS: [&str; 36] = [
-    "not", "no", "never", "nothing", "nobody", "none", "nowhere", "neither", "nor", "cannot",
-    "cant", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "wouldnt",
-    "shouldnt", "couldnt", "havent", "hasnt", "hadnt", "aint", "without", "mustnt", "neednt",
-    "darent", "mightnt", "shant", "lack", "lacks", "lacking", "barely",
-];
-
 /// How many tokens a negation scope lasts at most (it also ends at clause punctuation).
 const NEGATION_WINDOW: u8 = 4;
 
@@ -176,8 +168,49 @@ pub fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     mix(h)
 }
 
+/// Whether `word` opens a negation scope (apostrophes are removed before lookup, so `don't` →
+/// `dont`). A `match` on the bytes: the compiler dispatches on the length first, where a scan of
+/// a list compared every short word up to 36 times.
 fn is_negator(word: &str) -> bool {
-    word.len() <= 8 && NEGATORS.contains(&word)
+    matches!(
+        word.as_bytes(),
+        b"not"
+            | b"no"
+            | b"never"
+            | b"nothing"
+            | b"nobody"
+            | b"none"
+            | b"nowhere"
+            | b"neither"
+            | b"nor"
+            | b"cannot"
+            | b"cant"
+            | b"dont"
+            | b"doesnt"
+            | b"didnt"
+            | b"isnt"
+            | b"arent"
+            | b"wasnt"
+            | b"werent"
+            | b"wont"
+            | b"wouldnt"
+            | b"shouldnt"
+            | b"couldnt"
+            | b"havent"
+            | b"hasnt"
+            | b"hadnt"
+            | b"aint"
+            | b"without"
+            | b"mustnt"
+            | b"neednt"
+            | b"darent"
+            | b"mightnt"
+            | b"shant"
+            | b"lack"
+            | b"lacks"
+            | b"lacking"
+            | b"barely"
+    )
 }
 
 /// Characters that close a clause (and a negation scope).
@@ -527,9 +560,35 @@ fn word_len(text: &str) -> usize {
 }
 
 /// Appends `word` lower-cased, without apostrophes, with runs of 3+ equal letters cut to 2.
+/// ASCII words up to this length are normalised in a stack buffer.
+const ASCII_WORD_BUFFER: usize = 64;
+
 fn push_normalised_word(out: &mut String, word: &str) {
-    if word.is_ascii() {
-        // Most words: the same rules without Unicode case tables.
+    if word.is_ascii() && word.len() <= ASCII_WORD_BUFFER {
+        // Most words: the same rules on bytes, without Unicode case tables, gathered on the
+        // stack and appended at once.
+        let mut buffer = [0u8; ASCII_WORD_BUFFER];
+        let mut len = 0;
+        let mut last = 0u8;
+        let mut run = 0u32;
+        for byte in word.bytes().filter(|b| *b != b'\'') {
+            let lowered = byte.to_ascii_lowercase();
+            if lowered == last {
+                run += 1;
+            } else {
+                last = lowered;
+                run = 1;
+            }
+            if run <= 2 {
+                buffer[len] = lowered;
+                len += 1;
+            }
+        }
+        // ASCII in, ASCII out: always valid UTF-8.
+        if let Ok(lowered) = std::str::from_utf8(&buffer[..len]) {
+            out.push_str(lowered);
+        }
+    } else if word.is_ascii() {
         let lowered = word
             .bytes()
             .filter(|b| *b != b'\'')

@@ -266,7 +266,7 @@ impl Store {
                     .fetch_one(&mut *tx)
                     .await
                     .during("reading the ids of the inserted posts")?;
-                returned = serde_json::from_str(&json).map_err(|error| {
+                returned = parse_inserted(&json, candidates.len()).map_err(|error| {
                     StoreError::Corrupt(format!("the inserted posts' ids: {error}"))
                 })?;
             }
@@ -398,6 +398,36 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Parses [`SQLITE_INSERTED_SINCE`]'s `[[id, channel, external_id], …]` into a vector sized for
+/// the whole batch up front (growing it row by row showed up in import profiles).
+fn parse_inserted(json: &str, expected: usize) -> serde_json::Result<Vec<(i64, String, String)>> {
+    use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+    struct Rows(usize);
+    impl<'de> Visitor<'de> for Rows {
+        type Value = Vec<(i64, String, String)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of [id, channel, external_id]")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut rows = Vec::with_capacity(self.0);
+            while let Some(row) = seq.next_element()? {
+                rows.push(row);
+            }
+            Ok(rows)
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Rows {
+        type Value = Vec<(i64, String, String)>;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    let rows = Rows(expected).deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(rows)
 }
 
 /// The `&'static str` of a channel name returned by the database (for map lookups).
