@@ -26,7 +26,7 @@ const POST_INSERT_HEAD: &str = "INSERT INTO posts (channel, external_id, thread_
 const POST_INSERT_CONFLICT: &str = " ON CONFLICT (channel, external_id) DO NOTHING";
 /// PostgreSQL names the stored rows in the INSERT itself. SQLite does not: sqlx hands each
 /// returned row from its worker thread to the caller one by one, two context switches per row
-/// when both share a core (a third of an import's CPU went there), so SQLite reads them all
+/// when both share a core (a sixth of an import's CPU went there), so SQLite reads them all
 /// afterwards as one JSON value ([`SQLITE_INSERTED_SINCE`]).
 const POST_INSERT_RETURNING: &str = " RETURNING id, channel, external_id";
 /// The posts stored since the highest id before the batch, as one `[[id, channel, external_id],
