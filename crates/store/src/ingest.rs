@@ -207,7 +207,14 @@ impl Store {
                 None
             };
             let mut returned: Vec<(i64, String, String)> = Vec::with_capacity(candidates.len());
-            for chunk in post_rows.chunks(ROWS_PER_STATEMENT) {
+            // The rows are consumed: their owned strings (text, analysis JSON, labels, route)
+            // move into the bound arguments instead of being copied (sqlx copies a `&str`).
+            let mut rows = post_rows.into_iter();
+            loop {
+                let chunk: Vec<PostRow> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+                if chunk.is_empty() {
+                    break;
+                }
                 let full = chunk.len() == ROWS_PER_STATEMENT;
                 let sql = if full {
                     full_post_sql.clone()
@@ -219,8 +226,8 @@ impl Store {
                         .persistent(full);
                 for row in chunk {
                     let post = row.post;
-                    let analysis = &row.analysis;
-                    let route = &row.route;
+                    let analysis = row.analysis;
+                    let route = row.route;
                     query = query
                         .bind(post.channel.as_str())
                         .bind(post.external_id.as_str())
@@ -230,7 +237,7 @@ impl Store {
                         .bind(post.author.display_name.as_deref().map(clean_text))
                         .bind(post.author.followers.map(count_to_i64))
                         .bind(post.author.verified)
-                        .bind(row.text.as_ref())
+                        .bind(row.text)
                         .bind(post.language.as_deref().map(clean_text))
                         .bind(to_micros(post.created_at))
                         .bind(ingested_at)
@@ -240,22 +247,22 @@ impl Store {
                         .bind(count_to_i64(post.engagement.shares))
                         .bind(count_to_i64(post.engagement.replies))
                         .bind(post.engagement.views.map(count_to_i64))
-                        .bind(row.meta.as_deref())
-                        .bind(analysis.language.as_str())
-                        .bind(analysis.sentiment.as_str())
+                        .bind(row.meta)
+                        .bind(analysis.language)
+                        .bind(analysis.sentiment)
                         .bind(analysis.compound)
-                        .bind(analysis.complaint.as_deref())
-                        .bind(analysis.intent.as_deref())
-                        .bind(analysis.reason.as_deref())
-                        .bind(analysis.urgency.as_deref())
-                        .bind(analysis.toxicity.as_deref())
-                        .bind(analysis.json.as_str())
-                        .bind(route.queue.as_str())
+                        .bind(analysis.complaint)
+                        .bind(analysis.intent)
+                        .bind(analysis.reason)
+                        .bind(analysis.urgency)
+                        .bind(analysis.toxicity)
+                        .bind(analysis.json)
+                        .bind(route.queue)
                         .bind(route.priority)
-                        .bind(route.tags.as_str())
-                        .bind(route.sla_policy.as_deref())
-                        .bind(route.alerts.as_str())
-                        .bind(route.matched_rules.as_str())
+                        .bind(route.tags)
+                        .bind(route.sla_policy)
+                        .bind(route.alerts)
+                        .bind(route.matched_rules)
                         .bind(ingested_at);
                 }
                 returned.extend(query.fetch_all(&mut *tx).await.during("inserting posts")?);
