@@ -241,8 +241,20 @@ fn json_str(out: &mut Vec<u8>, text: &str) {
         out.push(b'"');
         out.extend_from_slice(bytes);
         out.push(b'"');
+    } else if bytes.iter().all(|&b| b >= 0x20) {
+        // Only quotes and backslashes to escape (feature names such as `starts with "<user>"`):
+        // serde_json writes them as `\"` and `\\`, and so does this.
+        out.reserve(bytes.len() + 8);
+        out.push(b'"');
+        for &byte in bytes {
+            if byte == b'"' || byte == b'\\' {
+                out.push(b'\\');
+            }
+            out.push(byte);
+        }
+        out.push(b'"');
     } else {
-        // Writing a string into a Vec cannot fail.
+        // Control characters: serde's escapes. Writing a string into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, text);
     }
 }
@@ -295,8 +307,10 @@ fn json_number<N: JsonFloat>(out: &mut Vec<u8>, number: N) {
 }
 
 /// `k / scale` as `[-]int.frac`, trailing zeros of the fraction trimmed (at least one digit).
-/// Built right to left in a stack buffer and appended once.
-#[inline]
+/// Built right to left in a stack buffer and appended once. Always inlined, so that `scale` is
+/// a constant and the divisions become multiplications (a 64-bit `div` by a run-time value costs
+/// tens of cycles).
+#[inline(always)]
 fn write_scaled(out: &mut Vec<u8>, k: i64, scale: i64, decimals: usize) {
     let mut buf = [0u8; 32];
     let mut pos = buf.len();
