@@ -4,7 +4,8 @@
 
 use super::{ImportError, ImportItem, Rejected};
 use crate::text_position::line_column;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::format::{Item, Parsed, StrftimeItems};
+use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::io::BufRead;
@@ -141,27 +142,150 @@ impl TimeFormat {
     }
 }
 
-fn parse_with_pattern(value: &str, pattern: &str) -> Result<DateTime<Utc>, String> {
-    let has_offset = pattern.contains("%z")
-        || pattern.contains("%:z")
-        || pattern.contains("%#z")
-        || pattern.contains("%::z");
-    if has_offset {
-        return DateTime::parse_from_str(value, pattern)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| e.to_string());
+/// What a strftime-style pattern describes, which decides how a parsed value becomes a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PatternKind {
+    /// A date and time with an offset (`%z` and friends).
+    WithOffset,
+    /// A date and time, taken as UTC.
+    DateTime,
+    /// A date only, at midnight UTC.
+    Date,
+}
+
+impl PatternKind {
+    fn of(pattern: &str) -> PatternKind {
+        let has_offset = pattern.contains("%z")
+            || pattern.contains("%:z")
+            || pattern.contains("%#z")
+            || pattern.contains("%::z");
+        let has_time = ["%H", "%I", "%T", "%R", "%M", "%s"]
+            .iter()
+            .any(|token| pattern.contains(token));
+        if has_offset {
+            PatternKind::WithOffset
+        } else if has_time {
+            PatternKind::DateTime
+        } else {
+            PatternKind::Date
+        }
     }
-    let has_time = ["%H", "%I", "%T", "%R", "%M", "%s"]
-        .iter()
-        .any(|token| pattern.contains(token));
-    if has_time {
-        return NaiveDateTime::parse_from_str(value, pattern)
-            .map(|t| t.and_utc())
-            .map_err(|e| e.to_string());
-    }
-    NaiveDate::parse_from_str(value, pattern)
-        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+
+    /// `value` read with `items` (what chrono's `parse_from_str` functions do with a pattern's
+    /// items, without parsing the pattern again).
+    fn parse<'a>(
+        self,
+        value: &str,
+        items: impl Iterator<Item = &'a Item<'a>>,
+    ) -> Result<DateTime<Utc>, String> {
+        let mut parsed = Parsed::new();
+        chrono::format::parse(&mut parsed, value, items).map_err(|e| e.to_string())?;
+        match self {
+            PatternKind::WithOffset => parsed.to_datetime().map(|t| t.with_timezone(&Utc)),
+            PatternKind::DateTime => parsed.to_naive_datetime_with_offset(0).map(|t| t.and_utc()),
+            PatternKind::Date => parsed
+                .to_naive_date()
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()),
+        }
         .map_err(|e| e.to_string())
+    }
+}
+
+fn parse_with_pattern(value: &str, pattern: &str) -> Result<DateTime<Utc>, String> {
+    let items: Vec<Item<'_>> = StrftimeItems::new(pattern).collect();
+    PatternKind::of(pattern).parse(value, items.iter())
+}
+
+/// A [`TimeFormat`] ready for many values: a pattern is parsed into chrono's items once (it was
+/// parsed again for every row).
+#[derive(Debug, Clone)]
+struct CompiledTime {
+    format: TimeFormat,
+    /// The pattern's kind and items; `None` for the other formats and for a pattern chrono
+    /// rejects (then every value gets [`TimeFormat::parse`]'s error).
+    pattern: Option<(PatternKind, Vec<Item<'static>>)>,
+}
+
+impl CompiledTime {
+    fn new(format: TimeFormat) -> CompiledTime {
+        let pattern = match &format {
+            TimeFormat::Pattern(pattern) => StrftimeItems::new(pattern)
+                .parse_to_owned()
+                .ok()
+                .map(|items| (PatternKind::of(pattern), items)),
+            _ => None,
+        };
+        CompiledTime { format, pattern }
+    }
+
+    /// The same result, and the same error, as [`TimeFormat::parse`].
+    fn parse(&self, value: &str, external_id: &str) -> Result<DateTime<Utc>, String> {
+        let Some((kind, items)) = &self.pattern else {
+            return self.format.parse(value, external_id);
+        };
+        let value = value.trim();
+        if value.is_empty() {
+            return Err("created_at is empty".to_string());
+        }
+        kind.parse(value, items.iter())
+            .map_err(|why| format!("created_at {value:?} is not a {} time: {why}", self.format))
+    }
+}
+
+/// A permalink template (`{external_id}` and `{author}` placeholders) split once into its parts.
+#[derive(Debug, Clone)]
+struct PermalinkTemplate(Vec<TemplatePart>);
+
+#[derive(Debug, Clone)]
+enum TemplatePart {
+    Text(String),
+    ExternalId,
+    Author,
+}
+
+impl PermalinkTemplate {
+    fn new(template: &str) -> PermalinkTemplate {
+        let mut parts = Vec::new();
+        let mut rest = template;
+        while !rest.is_empty() {
+            let next = [
+                ("{external_id}", TemplatePart::ExternalId),
+                ("{author}", TemplatePart::Author),
+            ]
+            .into_iter()
+            .filter_map(|(placeholder, part)| {
+                rest.find(placeholder)
+                    .map(|at| (at, placeholder.len(), part))
+            })
+            .min_by_key(|(at, _, _)| *at);
+            match next {
+                Some((at, len, part)) => {
+                    if at > 0 {
+                        parts.push(TemplatePart::Text(rest[..at].to_string()));
+                    }
+                    parts.push(part);
+                    rest = &rest[at + len..];
+                }
+                None => {
+                    parts.push(TemplatePart::Text(rest.to_string()));
+                    rest = "";
+                }
+            }
+        }
+        PermalinkTemplate(parts)
+    }
+
+    fn fill(&self, external_id: &str, author: &str) -> String {
+        let mut link = String::with_capacity(64 + external_id.len() + author.len());
+        for part in &self.0 {
+            link.push_str(match part {
+                TemplatePart::Text(text) => text,
+                TemplatePart::ExternalId => external_id,
+                TemplatePart::Author => author,
+            });
+        }
+        link
+    }
 }
 
 /// Which CSV column feeds which post field. Column names are matched exactly (after trimming
@@ -448,7 +572,7 @@ struct ResolvedMapping {
     author_default: String,
     display_name: Option<usize>,
     created_at: Option<usize>,
-    created_at_format: TimeFormat,
+    created_at_format: CompiledTime,
     channel: Channel,
     channel_column: Option<usize>,
     followers: Option<usize>,
@@ -457,7 +581,7 @@ struct ResolvedMapping {
     thread_id: Option<usize>,
     language: Option<usize>,
     permalink: Option<usize>,
-    permalink_template: Option<String>,
+    permalink_template: Option<PermalinkTemplate>,
     likes: Option<usize>,
     shares: Option<usize>,
     replies: Option<usize>,
@@ -529,7 +653,7 @@ fn resolve(
             Some(name) => Some(required("created_at", name)?),
             None => None,
         },
-        created_at_format: mapping.created_at_format.clone(),
+        created_at_format: CompiledTime::new(mapping.created_at_format.clone()),
         channel,
         channel_column: optional("channel_column", &mapping.channel_column)?,
         followers: optional("followers", &mapping.followers)?,
@@ -538,7 +662,10 @@ fn resolve(
         thread_id: optional("thread_id", &mapping.thread_id)?,
         language: optional("language", &mapping.language)?,
         permalink: optional("permalink", &mapping.permalink)?,
-        permalink_template: mapping.permalink_template.clone(),
+        permalink_template: mapping
+            .permalink_template
+            .as_deref()
+            .map(PermalinkTemplate::new),
         likes: optional("likes", &mapping.likes)?,
         shares: optional("shares", &mapping.shares)?,
         replies: optional("replies", &mapping.replies)?,
@@ -547,7 +674,7 @@ fn resolve(
         other_columns: Vec::new(),
         header_len: header.len(),
     };
-    if resolved.created_at.is_none() && resolved.created_at_format != TimeFormat::Snowflake {
+    if resolved.created_at.is_none() && resolved.created_at_format.format != TimeFormat::Snowflake {
         return Err(ImportError::Mapping {
             path: path.to_path_buf(),
             message: "no created_at column; name one, or use created_at_format = \"snowflake\""
@@ -655,11 +782,9 @@ impl ResolvedMapping {
         let permalink = optional_cell(self.permalink)
             .map(str::to_string)
             .or_else(|| {
-                self.permalink_template.as_ref().map(|template| {
-                    template
-                        .replace("{external_id}", &external_id)
-                        .replace("{author}", &author.handle)
-                })
+                self.permalink_template
+                    .as_ref()
+                    .map(|template| template.fill(&external_id, &author.handle))
             });
         let meta = if self.other_columns.is_empty() {
             serde_json::Value::Null
@@ -854,6 +979,99 @@ pub(crate) fn read_csv<R: BufRead>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// chrono's `parse_from_str` functions, as `TimeFormat::Pattern` called them before the
+    /// pattern was compiled once per import.
+    fn parse_from_str_reference(value: &str, pattern: &str) -> Result<DateTime<Utc>, String> {
+        use chrono::{NaiveDate, NaiveDateTime};
+        match PatternKind::of(pattern) {
+            PatternKind::WithOffset => DateTime::parse_from_str(value, pattern)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| e.to_string()),
+            PatternKind::DateTime => NaiveDateTime::parse_from_str(value, pattern)
+                .map(|t| t.and_utc())
+                .map_err(|e| e.to_string()),
+            PatternKind::Date => NaiveDate::parse_from_str(value, pattern)
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    #[test]
+    fn compiled_patterns_parse_like_chrono_and_like_every_time_format() {
+        let patterns = [
+            "%Y-%m-%d %H:%M:%S %z",
+            "%Y-%m-%d %H:%M:%S",
+            "%d/%m/%Y %H:%M",
+            "%Y-%m-%d",
+            "%s",
+            "%Q not a pattern %",
+        ];
+        let values = [
+            "2015-02-24 11:35:52 -0800",
+            "2015-02-24 11:35:52",
+            "24/02/2015 11:35",
+            "2015-02-24",
+            "1424806552",
+            "",
+            "  ",
+            "yesterday",
+            "2015-02-30",
+            "2015-02-24 25:00:00 +0000",
+        ];
+        for pattern in patterns {
+            let format = TimeFormat::Pattern(pattern.into());
+            let compiled = CompiledTime::new(format.clone());
+            for value in values {
+                assert_eq!(
+                    compiled.parse(value, "1"),
+                    format.parse(value, "1"),
+                    "{pattern:?} on {value:?}"
+                );
+                if !value.trim().is_empty() {
+                    assert_eq!(
+                        parse_with_pattern(value.trim(), pattern),
+                        parse_from_str_reference(value.trim(), pattern),
+                        "{pattern:?} on {value:?}"
+                    );
+                }
+            }
+        }
+        for format in [TimeFormat::Twitter, TimeFormat::Rfc3339, TimeFormat::Unix] {
+            let compiled = CompiledTime::new(format.clone());
+            assert!(compiled.pattern.is_none());
+            for value in values {
+                assert_eq!(compiled.parse(value, "1"), format.parse(value, "1"));
+            }
+        }
+    }
+
+    #[test]
+    fn permalink_templates_fill_every_placeholder() {
+        let cases = [
+            (
+                "https://x.com/{author}/status/{external_id}",
+                "https://x.com/amy/status/42",
+            ),
+            (
+                "https://x.com/i/web/status/{external_id}",
+                "https://x.com/i/web/status/42",
+            ),
+            ("{external_id}{author}{external_id}", "42amy42"),
+            ("no placeholder", "no placeholder"),
+            ("{author", "{author"),
+            ("", ""),
+        ];
+        for (template, expected) in cases {
+            assert_eq!(PermalinkTemplate::new(template).fill("42", "amy"), expected);
+            assert_eq!(
+                template
+                    .replace("{external_id}", "42")
+                    .replace("{author}", "amy"),
+                expected
+            );
+        }
+    }
 
     #[test]
     fn time_formats_of_the_real_layouts_parse() {
