@@ -121,7 +121,7 @@ fn uuid_like() -> String {
 }
 
 pub async fn run(config: &Config, history: usize, rate: f64) -> Result<()> {
-    let runtime = serve::build(config, serve::Mode::Demo).await?;
+    let mut runtime = serve::build(config, serve::Mode::Demo).await?;
     let crm = runtime
         .state
         .crm
@@ -147,7 +147,8 @@ pub async fn run(config: &Config, history: usize, rate: f64) -> Result<()> {
         );
     }
     let pipeline = runtime.pipeline.clone();
-    let replay_task = tokio::spawn(async move {
+    let shutdown = runtime.shutdown.clone();
+    let traffic = async move {
         if backfill_history {
             let started = std::time::Instant::now();
             match backfill(&pipeline, history).await {
@@ -165,8 +166,16 @@ pub async fn run(config: &Config, history: usize, rate: f64) -> Result<()> {
         }
         say!("demo: replaying live traffic at {rate} posts/second");
         replay(pipeline, rate).await;
-    });
-    let result = serve::serve(config, runtime).await;
-    replay_task.abort();
-    result
+    };
+    // The traffic stops when the server shuts down, and the server waits for it before closing
+    // the store (it used to run on until the store was closed under it, and warned that it could
+    // not ingest). A batch cut off mid-transaction is rolled back: nothing accepted is lost.
+    runtime.tasks.push(tokio::spawn(async move {
+        tokio::select! {
+            biased;
+            () = shutdown.cancelled() => {}
+            () = traffic => {}
+        }
+    }));
+    serve::serve(config, runtime).await
 }
