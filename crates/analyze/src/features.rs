@@ -559,64 +559,54 @@ fn word_len(text: &str) -> usize {
     end
 }
 
-/// Appends `word` lower-cased, without apostrophes, with runs of 3+ equal letters cut to 2.
 /// ASCII words up to this length are normalised in a stack buffer.
 const ASCII_WORD_BUFFER: usize = 64;
 
+/// Appends `word` lower-cased, without apostrophes, with runs of 3+ equal letters cut to 2.
 fn push_normalised_word(out: &mut String, word: &str) {
     if word.is_ascii() && word.len() <= ASCII_WORD_BUFFER {
         // Most words: the same rules on bytes, without Unicode case tables, gathered on the
         // stack and appended at once.
         let mut buffer = [0u8; ASCII_WORD_BUFFER];
         let mut len = 0;
-        let mut last = 0u8;
-        let mut run = 0u32;
-        for byte in word.bytes().filter(|b| *b != b'\'') {
-            let lowered = byte.to_ascii_lowercase();
-            if lowered == last {
-                run += 1;
-            } else {
-                last = lowered;
-                run = 1;
-            }
-            if run <= 2 {
-                buffer[len] = lowered;
-                len += 1;
-            }
-        }
+        let lowered = word
+            .bytes()
+            .filter(|b| *b != b'\'')
+            .map(|b| b.to_ascii_lowercase());
+        for_each_shortened(lowered, |byte| {
+            buffer[len] = byte;
+            len += 1;
+        });
         // ASCII in, ASCII out: always valid UTF-8.
         if let Ok(lowered) = std::str::from_utf8(&buffer[..len]) {
             out.push_str(lowered);
         }
-    } else if word.is_ascii() {
-        let lowered = word
-            .bytes()
-            .filter(|b| *b != b'\'')
-            .map(|b| char::from(b.to_ascii_lowercase()));
-        push_shortened_runs(out, lowered);
     } else {
         let lowered = word
             .chars()
             .filter(|c| !is_apostrophe(*c))
             .flat_map(char::to_lowercase);
-        push_shortened_runs(out, lowered);
+        for_each_shortened(lowered, |c| out.push(c));
     }
 }
 
-/// Appends `chars` with runs of 3+ equal characters cut to 2.
+/// Calls `push` on `items` with runs of 3+ equal items cut to 2.
 #[inline]
-fn push_shortened_runs(out: &mut String, chars: impl Iterator<Item = char>) {
-    let mut last = '\0';
+fn for_each_shortened<T: Copy + PartialEq>(
+    items: impl Iterator<Item = T>,
+    mut push: impl FnMut(T),
+) {
+    let mut last = None;
     let mut run = 0u32;
-    for c in chars {
-        if c == last {
+    for item in items {
+        if last == Some(item) {
             run += 1;
         } else {
-            last = c;
+            last = Some(item);
             run = 1;
         }
         if run <= 2 {
-            out.push(c);
+            push(item);
         }
     }
 }

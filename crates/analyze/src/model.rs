@@ -437,11 +437,7 @@ impl ModelSet {
     /// `C` would read zeros, never panic).
     #[inline]
     fn columns_of<const C: usize>(&self, hash: u64) -> &[i16; C] {
-        const ZEROS: [i16; ROW_COLUMNS] = [0; ROW_COLUMNS];
-        self.row(hash)
-            .0
-            .first_chunk::<C>()
-            .unwrap_or_else(|| ZEROS.first_chunk::<C>().unwrap_or(&[0; C]))
+        self.row(hash).0.first_chunk::<C>().unwrap_or(&[0; C])
     }
 
     fn predict_over<const C: usize>(&self, features: &Features) -> Vec<Prediction> {

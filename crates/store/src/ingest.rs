@@ -206,7 +206,8 @@ impl Store {
             } else {
                 None
             };
-            let mut returned: Vec<(i64, String, String)> = Vec::with_capacity(candidates.len());
+            // Filled by PostgreSQL's RETURNING; SQLite's rows come in one value after the loop.
+            let mut returned: Vec<(i64, String, String)> = Vec::new();
             // The rows are consumed: their owned strings (text, analysis JSON, labels, route)
             // move into the bound arguments instead of being copied (sqlx copies a `&str`).
             let mut rows = post_rows.into_iter();

@@ -28,6 +28,31 @@ pub struct AnalyzeSummary {
     pub rejected: u64,
 }
 
+impl AnalyzeSummary {
+    /// Writes line `number`'s outcome (its analysed form and a newline to `output`, or why it was
+    /// rejected to `errors`) and counts it.
+    fn record(
+        &mut self,
+        number: u64,
+        result: Result<&[u8], &str>,
+        output: &mut impl Write,
+        errors: &mut impl Write,
+    ) -> std::io::Result<()> {
+        match result {
+            Ok(bytes) => {
+                output.write_all(bytes)?;
+                output.write_all(b"\n")?;
+                self.analysed += 1;
+            }
+            Err(reason) => {
+                writeln!(errors, "line {number}: rejected: {reason}")?;
+                self.rejected += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Deserialize)]
 struct Probe<'a> {
     #[serde(borrow)]
@@ -249,17 +274,12 @@ fn run_on(
             })
         };
         for ((number, _), result) in round.iter().zip(results) {
-            match result {
-                Ok(bytes) => {
-                    output.write_all(&bytes)?;
-                    output.write_all(b"\n")?;
-                    summary.analysed += 1;
-                }
-                Err(reason) => {
-                    writeln!(errors, "line {number}: rejected: {reason}")?;
-                    summary.rejected += 1;
-                }
-            }
+            summary.record(
+                *number,
+                result.as_deref().map_err(String::as_str),
+                &mut output,
+                &mut errors,
+            )?;
         }
     }
     output.flush()?;
@@ -292,22 +312,21 @@ fn run_streaming(
             continue;
         }
         out.clear();
-        match analyse_line_into(
+        let result = analyse_line_into(
             analyzer,
             queries,
             line.trim_end_matches(['\n', '\r']),
             &mut out,
-        ) {
-            Ok(()) => {
-                out.push(b'\n');
-                output.write_all(&out)?;
-                summary.analysed += 1;
-            }
-            Err(reason) => {
-                writeln!(errors, "line {line_number}: rejected: {reason}")?;
-                summary.rejected += 1;
-            }
-        }
+        );
+        summary.record(
+            line_number,
+            result
+                .as_ref()
+                .map(|()| out.as_slice())
+                .map_err(String::as_str),
+            &mut output,
+            &mut errors,
+        )?;
     }
     output.flush()?;
     Ok(summary)

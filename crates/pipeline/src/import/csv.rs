@@ -100,6 +100,17 @@ pub fn snowflake_time(id: &str) -> Option<DateTime<Utc>> {
 impl TimeFormat {
     /// Parses `value` (or, for [`TimeFormat::Snowflake`], the post's `external_id`).
     pub fn parse(&self, value: &str, external_id: &str) -> Result<DateTime<Utc>, String> {
+        self.parse_compiled(value, external_id, None)
+    }
+
+    /// [`TimeFormat::parse`], with a [`TimeFormat::Pattern`]'s items already parsed when
+    /// `compiled` has them.
+    fn parse_compiled(
+        &self,
+        value: &str,
+        external_id: &str,
+        compiled: Option<&(PatternKind, Vec<Item<'static>>)>,
+    ) -> Result<DateTime<Utc>, String> {
         let value = value.trim();
         if value.is_empty() && *self != TimeFormat::Snowflake {
             return Err("created_at is empty".to_string());
@@ -136,7 +147,10 @@ impl TimeFormat {
             TimeFormat::Snowflake => snowflake_time(external_id).ok_or_else(|| {
                 format!("external id {external_id:?} is not an X snowflake id, so it carries no time; map a created_at column")
             }),
-            TimeFormat::Pattern(pattern) => parse_with_pattern(value, pattern),
+            TimeFormat::Pattern(pattern) => match compiled {
+                Some((kind, items)) => kind.parse(value, items.iter()),
+                None => parse_with_pattern(value, pattern),
+            },
         };
         parsed.map_err(|why| format!("created_at {value:?} is not a {self} time: {why}"))
     }
@@ -220,15 +234,8 @@ impl CompiledTime {
 
     /// The same result, and the same error, as [`TimeFormat::parse`].
     fn parse(&self, value: &str, external_id: &str) -> Result<DateTime<Utc>, String> {
-        let Some((kind, items)) = &self.pattern else {
-            return self.format.parse(value, external_id);
-        };
-        let value = value.trim();
-        if value.is_empty() {
-            return Err("created_at is empty".to_string());
-        }
-        kind.parse(value, items.iter())
-            .map_err(|why| format!("created_at {value:?} is not a {} time: {why}", self.format))
+        self.format
+            .parse_compiled(value, external_id, self.pattern.as_ref())
     }
 }
 
