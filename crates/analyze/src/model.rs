@@ -253,14 +253,21 @@ impl LinearModel {
         let rows = reader
             .u32()
             .ok_or_else(|| bad("truncated row count".into()))?;
-        for _ in 0..rows {
-            let bucket = reader.u32().ok_or_else(|| bad("truncated rows".into()))? as usize;
+        // Each row: its bucket, then `classes` weights, all little-endian 32-bit.
+        let row_len = 4 * (1 + classes);
+        let row_bytes = (rows as usize)
+            .checked_mul(row_len)
+            .and_then(|len| reader.take(len))
+            .ok_or_else(|| bad("truncated rows".into()))?;
+        for row in row_bytes.chunks_exact(row_len) {
+            let (bucket, cells) = row.split_at(4);
+            let bucket = le_u32(bucket) as usize;
             if bucket >= dim {
                 return Err(bad(format!("bucket {bucket} is outside 0..{dim}")));
             }
-            for class in 0..classes {
-                let weight = reader.f32().ok_or_else(|| bad("truncated rows".into()))?;
-                weights[bucket * classes + class] = weight;
+            let slots = &mut weights[bucket * classes..(bucket + 1) * classes];
+            for (slot, cell) in slots.iter_mut().zip(cells.chunks_exact(4)) {
+                *slot = f32::from_bits(le_u32(cell));
             }
         }
         if reader.at != bytes.len() {
@@ -388,16 +395,20 @@ impl ModelSet {
             offset += model.classes();
         }
         let mut table = vec![Row([0i16; ROW_COLUMNS]); dim];
-        // Model by model: each model's weights are read in order, a bucket's `classes` weights
-        // at a time (a smaller model's buckets repeat through the table).
+        // Model by model: its weights are quantised in one flat (vectorised) pass, then copied a
+        // bucket's `classes` cells at a time into its columns; a smaller model's buckets repeat
+        // through the table (its dimension divides the table's: both are powers of two).
         for ((model, range), inverse) in models.iter().zip(&columns).zip(&inverse_scales) {
             let classes = model.classes();
-            for (row, weights) in table
-                .iter_mut()
-                .zip(model.weights.chunks_exact(classes).cycle())
-            {
-                for (cell, weight) in row.0[range.clone()].iter_mut().zip(weights) {
-                    *cell = round_to_i16(weight * inverse);
+            let quantised: Vec<i16> = model
+                .weights
+                .iter()
+                .map(|weight| round_to_i16(weight * inverse))
+                .collect();
+            let buckets = quantised.len() / classes;
+            for repetition in table.chunks_mut(buckets) {
+                for (row, cells) in repetition.iter_mut().zip(quantised.chunks_exact(classes)) {
+                    row.0[range.clone()].copy_from_slice(cells);
                 }
             }
         }
@@ -549,13 +560,14 @@ impl<'a> Reader<'a> {
     }
 
     fn u32(&mut self) -> Option<u32> {
-        let raw = self.take(4)?;
-        Some(u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]))
+        self.take(4).map(le_u32)
     }
+}
 
-    fn f32(&mut self) -> Option<f32> {
-        self.u32().map(f32::from_bits)
-    }
+/// The little-endian `u32` in the first four bytes of `raw` (callers pass four).
+#[inline]
+fn le_u32(raw: &[u8]) -> u32 {
+    u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]])
 }
 
 /// Asserts that a [`ModelSet`] prediction matches the `f32` model's: same label, confidence
