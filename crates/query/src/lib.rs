@@ -1,6 +1,6 @@
 //! Switchyard's Boolean listening-query language: AST, parser with positioned errors, a compiled
-//! per-post matcher and a `QuerySet` that runs many queries over each post behind an Aho-Corasick
-//! prefilter. Grammar and semantics: `docs/queries.md`.
+//! per-post matcher and a `QuerySet` that runs many queries over each post behind a prefilter that
+//! looks up the post's tokens. Grammar and semantics: `docs/queries.md`.
 //!
 //! ```
 //! let query = switchyard_query::parse(r#"delta (late OR delay*) -"on time" lang:en"#).unwrap();

@@ -60,8 +60,8 @@ pub(crate) struct WordPattern {
     pub(crate) kind: Option<TokenKind>,
     /// Whether the token only has to start with `text`.
     pub(crate) prefix: bool,
-    /// Index of this word in a [`crate::QuerySet`]'s Aho-Corasick patterns, when the set assigned
-    /// one: the set then already knows whether the post contains it.
+    /// Index of this word in a [`crate::QuerySet`]'s literal patterns, when the set assigned one:
+    /// the set then already knows whether the post contains it.
     pub(crate) literal: Option<u32>,
 }
 
@@ -95,7 +95,7 @@ impl WordPattern {
         if word & (1 << (id % 64)) == 0 {
             return Some(false);
         }
-        // The pattern `" text "` (or `" text"` for a prefix) only occurs at token starts, so
+        // The set looked the word up against whole tokens (or token starts, for a prefix), so
         // without a kind restriction presence is a match.
         if self.kind.is_none() {
             return Some(true);

@@ -1,20 +1,26 @@
-//! Many named queries run together over each post, behind an Aho-Corasick prefilter.
+//! Many named queries run together over each post, behind a prefilter on the post's tokens.
 //!
 //! For every query the set works out a list of *required literals*: whole words (or word
 //! prefixes) at least one of which must be in a post for the query to possibly match
-//! (`delta (late OR delayed)` needs `delta`; `late OR united` needs `late` or `united`). One
-//! automaton over all those literals scans the post's folded token buffer once
-//! (`" late again delta "`), and only the queries whose literals were seen, plus the queries that
-//! have no required literal (`NOT spam`, `sentiment:negative`), are evaluated in full.
+//! (`delta (late OR delayed)` needs `delta`; `late OR united` needs `late` or `united`). Each of
+//! the post's folded tokens is looked up once in a [`LiteralIndex`] of all those literals (a hash
+//! map of whole words, and one of prefixes by length), and only the queries whose literals were
+//! seen, plus the queries that have no required literal (`NOT spam`, `sentiment:negative`), are
+//! evaluated in full.
 //!
-//! The automaton holds every word of every query, not only the required ones, and the scan records
+//! The index holds every word of every query, not only the required ones, and the lookup records
 //! which it saw; evaluation then answers most word conditions from that bitset instead of looking
 //! through the tokens again (a hashtag or mention condition whose word is present still checks the
 //! token's kind).
+//!
+//! The lookups replaced an Aho-Corasick automaton over the space-separated token buffer
+//! (`" late "`, `" deliver"`), which gave the same answers for every pattern without a space; its
+//! transition table for 1,000 queries outgrew the CPU's L1 and L2 caches (docs/performance.md).
 
 use crate::ast::Query;
 use crate::matcher::{Matcher, Node, PostView, PreparedPost};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use crate::tokenize::TokenizedText;
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 
 /// A word or word prefix the prefilter looks for.
@@ -22,17 +28,6 @@ use std::collections::HashMap;
 struct Literal {
     text: String,
     prefix: bool,
-}
-
-impl Literal {
-    /// The pattern in the token buffer: `" word "` for a whole token, `" word"` for a prefix.
-    fn pattern(&self) -> String {
-        if self.prefix {
-            format!(" {}", self.text)
-        } else {
-            format!(" {} ", self.text)
-        }
-    }
 }
 
 /// A set of literals at least one of which a post must contain for the node to match, or `None`
@@ -90,34 +85,112 @@ fn selectivity(literals: &[Literal]) -> (usize, usize, bool) {
 pub struct QuerySet {
     names: Vec<String>,
     matchers: Vec<Matcher>,
-    /// Every word of every query, as `" word "` / `" prefix"` patterns; `None` when no query has
-    /// words.
-    automaton: Option<AhoCorasick>,
+    /// Every word of every query, each with a pattern id.
+    literals: LiteralIndex,
     pattern_count: usize,
-    /// For each automaton pattern, the queries for which it is a required literal.
+    /// For each pattern, the queries for which it is a required literal.
     pattern_queries: Vec<Vec<u32>>,
     /// Bitset of the queries that are evaluated on every post (no required literal).
     always: Vec<u64>,
 }
 
-/// Patterns by text, each with an id.
+/// Patterns by literal, each with an id.
 #[derive(Default)]
 struct PatternTable {
-    ids: HashMap<String, u32>,
-    patterns: Vec<String>,
+    ids: HashMap<Literal, u32>,
+    patterns: Vec<Literal>,
 }
 
 impl PatternTable {
     fn id(&mut self, literal: &Literal) -> u32 {
-        let pattern = literal.pattern();
-        if let Some(&id) = self.ids.get(&pattern) {
+        if let Some(&id) = self.ids.get(literal) {
             return id;
         }
         let id = self.patterns.len() as u32;
-        self.ids.insert(pattern.clone(), id);
-        self.patterns.push(pattern);
+        self.ids.insert(literal.clone(), id);
+        self.patterns.push(literal.clone());
         id
     }
+}
+
+/// Every literal of a set, for looking up a post's tokens: which pattern ids a token is (whole
+/// word) or starts with (prefix).
+#[derive(Debug, Clone, Default)]
+struct LiteralIndex {
+    words: FxHashMap<Box<str>, u32>,
+    prefixes: FxHashMap<Box<str>, u32>,
+    /// The distinct byte lengths of the prefixes, ascending.
+    prefix_lengths: Vec<usize>,
+    /// One bit per pair of first bytes of the prefixes of two or more bytes: most tokens start
+    /// with no such pair and skip the prefix lookups.
+    pair_filter: Vec<u64>,
+}
+
+impl LiteralIndex {
+    fn new(patterns: &[Literal]) -> Self {
+        let mut index = LiteralIndex {
+            pair_filter: vec![0; (1 << 16) / 64],
+            ..LiteralIndex::default()
+        };
+        for (id, literal) in patterns.iter().enumerate() {
+            // An empty word matches no token, and an empty prefix is never required (nor
+            // consulted: `WordPattern::known_presence`).
+            if literal.text.is_empty() {
+                continue;
+            }
+            let text: Box<str> = literal.text.as_str().into();
+            if literal.prefix {
+                let bytes = text.as_bytes();
+                if bytes.len() >= 2 {
+                    set_bit(&mut index.pair_filter, pair(bytes[0], bytes[1]));
+                }
+                index.prefix_lengths.push(bytes.len());
+                index.prefixes.insert(text, id as u32);
+            } else {
+                index.words.insert(text, id as u32);
+            }
+        }
+        index.prefix_lengths.sort_unstable();
+        index.prefix_lengths.dedup();
+        index
+    }
+
+    /// Calls `found` with the id of every pattern that one of the tokens is or starts with
+    /// (once per token and pattern).
+    #[inline]
+    fn scan(&self, text: &TokenizedText, mut found: impl FnMut(usize)) {
+        for token in text.tokens() {
+            let token = text.text(token);
+            if let Some(&id) = self.words.get(token) {
+                found(id as usize);
+            }
+            if self.prefix_lengths.is_empty() {
+                continue;
+            }
+            let bytes = token.as_bytes();
+            let pair_seen =
+                bytes.len() >= 2 && has_bit(&self.pair_filter, pair(bytes[0], bytes[1]));
+            for &len in &self.prefix_lengths {
+                if len > bytes.len() || (len >= 2 && !pair_seen) {
+                    break;
+                }
+                if let Some(&id) = token.get(..len).and_then(|start| self.prefixes.get(start)) {
+                    found(id as usize);
+                }
+            }
+        }
+    }
+}
+
+/// The filter bit of a token's first two bytes.
+#[inline]
+fn pair(first: u8, second: u8) -> usize {
+    usize::from(first) << 8 | usize::from(second)
+}
+
+#[inline]
+fn has_bit(bits: &[u64], index: usize) -> bool {
+    bits[index / 64] & (1 << (index % 64)) != 0
 }
 
 fn set_bit(bits: &mut [u64], index: usize) {
@@ -157,36 +230,10 @@ impl QuerySet {
         for queries in &mut pattern_queries {
             queries.dedup();
         }
-        let automaton = if table.patterns.is_empty() {
-            None
-        } else {
-            let kind = if table.patterns.len() <= 5_000 {
-                AhoCorasickKind::DFA
-            } else {
-                AhoCorasickKind::ContiguousNFA
-            };
-            AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(kind))
-                .build(&table.patterns)
-                .or_else(|_| {
-                    AhoCorasick::builder()
-                        .match_kind(MatchKind::Standard)
-                        .build(&table.patterns)
-                })
-                .ok()
-        };
-        // Should the automaton ever fail to build (only past internal size limits), every query
-        // is evaluated in full on its own tokens: slower, never wrong.
-        if automaton.is_none() {
-            for index in 0..names.len() {
-                set_bit(&mut always, index);
-            }
-        }
         QuerySet {
             names,
             matchers,
-            automaton,
+            literals: LiteralIndex::new(&table.patterns),
             pattern_count: table.patterns.len(),
             pattern_queries,
             always,
@@ -233,13 +280,11 @@ impl QuerySet {
     /// of how selective the set's queries are; for diagnostics and benchmarks).
     pub fn candidate_count(&self, post: &PreparedPost<'_>) -> usize {
         let mut candidates = self.always.clone();
-        if let Some(automaton) = &self.automaton {
-            for found in automaton.find_overlapping_iter(post.text.folded()) {
-                for &query in &self.pattern_queries[found.pattern().as_usize()] {
-                    set_bit(&mut candidates, query as usize);
-                }
+        self.literals.scan(&post.text, |pattern| {
+            for &query in &self.pattern_queries[pattern] {
+                set_bit(&mut candidates, query as usize);
             }
-        }
+        });
         candidates
             .iter()
             .map(|word| word.count_ones() as usize)
@@ -249,17 +294,13 @@ impl QuerySet {
     /// Indices (into the list given to [`QuerySet::new`]) of the queries that match.
     pub fn matching_indices(&self, post: &PreparedPost<'_>) -> Vec<usize> {
         let mut candidates = self.always.clone();
-        let mut present = Vec::new();
-        if let Some(automaton) = &self.automaton {
-            present = vec![0u64; self.pattern_count.div_ceil(64)];
-            for found in automaton.find_overlapping_iter(post.text.folded()) {
-                let pattern = found.pattern().as_usize();
-                set_bit(&mut present, pattern);
-                for &query in &self.pattern_queries[pattern] {
-                    set_bit(&mut candidates, query as usize);
-                }
+        let mut present = vec![0u64; self.pattern_count.div_ceil(64)];
+        self.literals.scan(&post.text, |pattern| {
+            set_bit(&mut present, pattern);
+            for &query in &self.pattern_queries[pattern] {
+                set_bit(&mut candidates, query as usize);
             }
-        }
+        });
         let mut matched = Vec::new();
         for (word_index, &word) in candidates.iter().enumerate() {
             let mut bits = word;

@@ -14,8 +14,7 @@
 //!   dropped and the rest lowercased, so `Café`, `CAFE` and `cafe\u{301}` all become `cafe`.
 //!
 //! The folded tokens are written into one buffer, each surrounded by single spaces
-//! (`" late again delta "`), so that an Aho-Corasick automaton can look for whole tokens (`" late "`)
-//! or token prefixes (`" deliver"`) in one pass.
+//! (`" late again delta "`); each token is a slice of it.
 
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
