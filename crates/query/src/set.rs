@@ -218,6 +218,7 @@ impl QuerySet {
                     prefix: word.prefix,
                 }));
             });
+            matcher.node.order_by_cost();
             names.push(name);
             matchers.push(matcher);
         }

@@ -16,6 +16,7 @@
 //! languages for speed: about a microsecond for a tweet, against tens of microseconds for
 //! trigram detectors.
 
+use crate::word_map::WordMap;
 use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
 
@@ -357,16 +358,16 @@ const DIACRITIC_WEIGHT: f32 = 0.35;
 type LangMask = u32;
 
 struct LatinTables {
-    words: FxHashMap<&'static str, LangMask>,
+    words: WordMap<LangMask>,
     diacritics: FxHashMap<char, LangMask>,
 }
 
 static LATIN: LazyLock<LatinTables> = LazyLock::new(|| {
-    let mut words: FxHashMap<&'static str, LangMask> = FxHashMap::default();
+    let mut words: WordMap<LangMask> = WordMap::default();
     for (code, list) in WORDS {
         let bit = mask_of(code);
         for word in list.split_whitespace() {
-            *words.entry(word).or_default() |= bit;
+            *words.entry_or_default(word) |= bit;
         }
     }
     let mut diacritics = FxHashMap::default();
@@ -784,8 +785,15 @@ fn score_ascii_word(
     for (dst, src) in buf.iter_mut().zip(word) {
         *dst = src.to_ascii_lowercase();
     }
-    if let Ok(lower) = std::str::from_utf8(&buf[..word.len()]) {
-        add_word_hit(lower, latin, scores);
+    let found = match buf.first_chunk::<16>() {
+        // The lowercase word and zeros after it, ready to be a packed key.
+        Some(start) if word.len() < 16 => latin.words.get_zero_padded(*start, word.len()),
+        _ => std::str::from_utf8(&buf[..word.len()])
+            .ok()
+            .and_then(|lower| latin.words.get(lower)),
+    };
+    if let Some(mask) = found {
+        add_mask(*mask, 1.0, scores);
     }
 }
 

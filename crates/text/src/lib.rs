@@ -5,6 +5,7 @@
 pub mod language;
 pub mod tokens;
 pub mod vader;
+mod word_map;
 
 pub use language::{Detected, detect};
 pub use tokens::{Token, TokenKind, tokenize};

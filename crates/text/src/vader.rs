@@ -14,6 +14,7 @@
 //! The hot path does one hash lookup per token, allocates two small buffers per call and uses no
 //! regular expressions.
 
+use crate::word_map::WordMap;
 use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
 use switchyard_domain::{RoundHalfAway, VaderScores};
@@ -223,7 +224,7 @@ struct WordInfo {
 
 /// The parsed lexicons, built once per process.
 struct Tables {
-    words: FxHashMap<&'static str, WordInfo>,
+    words: WordMap<WordInfo>,
     emojis: FxHashMap<char, &'static str>,
     lexicon_entries: usize,
 }
@@ -232,7 +233,7 @@ static TABLES: LazyLock<Tables> = LazyLock::new(Tables::build);
 
 impl Tables {
     fn build() -> Tables {
-        let mut words: FxHashMap<&'static str, WordInfo> = FxHashMap::default();
+        let mut words: WordMap<WordInfo> = WordMap::default();
         let mut lexicon_entries = 0;
         // make_lex_dict: rstrip('\n'), split('\n'), skip empty, strip(), split('\t')[0:2].
         for line in LEXICON_TEXT.trim_end_matches('\n').split('\n') {
@@ -246,17 +247,17 @@ impl Tables {
             let Ok(measure) = measure.parse::<f64>() else {
                 continue;
             };
-            let entry = words.entry(word).or_default();
+            let entry = words.entry_or_default(word);
             if entry.valence.is_none() {
                 lexicon_entries += 1;
             }
             entry.valence = Some(measure);
         }
         for (word, increment) in BOOSTERS {
-            words.entry(word).or_default().booster = Some(increment);
+            words.entry_or_default(word).booster = Some(increment);
         }
         for word in NEGATE {
-            words.entry(word).or_default().negation = true;
+            words.entry_or_default(word).negation = true;
         }
         let mut emojis = FxHashMap::default();
         for line in EMOJI_LEXICON_TEXT.trim_end_matches('\n').split('\n') {
