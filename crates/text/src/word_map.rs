@@ -1,8 +1,7 @@
 //! A map from words to what a lexicon knows about them, built for one lookup per token on the hot
 //! path: words of up to 15 bytes (nearly all of them) are packed, with their length, into a
 //! 16-byte key stored in the table itself, so a lookup compares two integers instead of following
-//! a pointer to the key's text (a likely cache miss per token with `&str` keys); longer words go
-//! to an ordinary map.
+//! a pointer to the key's text; longer words go to an ordinary map.
 
 use rustc_hash::FxHashMap;
 
