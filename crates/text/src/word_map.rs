@@ -40,6 +40,7 @@ fn pack(word: &[u8]) -> Option<PackedWord> {
     Some(split(bytes))
 }
 
+/// The key of 16 packed bytes: its two little-endian halves.
 #[inline]
 fn split(bytes: [u8; 16]) -> PackedWord {
     let (low, high) = bytes.split_at(8);
