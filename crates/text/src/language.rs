@@ -785,8 +785,15 @@ fn score_ascii_word(
     for (dst, src) in buf.iter_mut().zip(word) {
         *dst = src.to_ascii_lowercase();
     }
-    if let Ok(lower) = std::str::from_utf8(&buf[..word.len()]) {
-        add_word_hit(lower, latin, scores);
+    let found = match buf.first_chunk::<16>() {
+        // The lowercase word and zeros after it, ready to be a packed key.
+        Some(start) if word.len() < 16 => latin.words.get_zero_padded(*start, word.len()),
+        _ => std::str::from_utf8(&buf[..word.len()])
+            .ok()
+            .and_then(|lower| latin.words.get(lower)),
+    };
+    if let Some(mask) = found {
+        add_mask(*mask, 1.0, scores);
     }
 }
 

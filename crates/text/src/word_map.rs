@@ -58,6 +58,17 @@ impl<V> WordMap<V> {
         }
     }
 
+    /// Like [`WordMap::get`] for a word already written into the first bytes of a zeroed
+    /// 16-byte buffer: `bytes[..len]` is the word and every byte after it is zero.
+    #[inline]
+    pub(crate) fn get_zero_padded(&self, mut bytes: [u8; 16], len: usize) -> Option<&V> {
+        if len > PACKED_MAX {
+            return None;
+        }
+        bytes[PACKED_MAX] = len as u8;
+        self.short.get(&split(bytes))
+    }
+
     /// The value for `word`, inserted as the default first if absent.
     pub(crate) fn entry_or_default(&mut self, word: &str) -> &mut V
     where
@@ -103,5 +114,9 @@ mod tests {
         for absent in ["b", "a\0\0", "caf", "fifteen-bytes!", "supercalifragilisti"] {
             assert_eq!(map.get(absent), None, "{absent:?}");
         }
+        let mut padded = [0u8; 16];
+        padded[..2].copy_from_slice(b"no");
+        assert_eq!(map.get_zero_padded(padded, 2), Some(&1));
+        assert_eq!(map.get_zero_padded(padded, 3), None);
     }
 }
