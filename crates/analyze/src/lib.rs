@@ -200,17 +200,12 @@ impl Analyzer {
         vader: VaderScores,
         author_followers: Option<u64>,
     ) -> Analysis {
-        let mut predictions = self.models.set.predict_all(features).into_iter();
-        let mut next = || {
-            predictions.next().unwrap_or_else(|| Prediction {
-                label: String::new(),
-                confidence: 0.0,
-                model: String::new(),
-                explain: Vec::new(),
-            })
-        };
-        let (sentiment, complaint, intent_model, reason_model, toxicity) =
-            (next(), next(), next(), next(), next());
+        let set = &self.models.set;
+        let scores = set.score(features);
+        // Indices in `Task::ALL` order.
+        let [sentiment, complaint, intent, reason, toxicity] = [0, 1, 2, 3, 4];
+        let sentiment = set.predict(features, &scores, sentiment);
+        let complaint = set.predict(features, &scores, complaint);
         let complaint_probability = if complaint.label == "complaint" {
             complaint.confidence
         } else {
@@ -218,8 +213,16 @@ impl Analyzer {
         };
         let negative = sentiment.label == "negative";
         let matches = rules::match_all(features);
-        let intent = intent_with_rules(intent_model, &matches, complaint_probability);
-        let reason = (complaint_probability >= 0.5 || negative).then_some(reason_model);
+        let intent = intent_with_rules(
+            set.predict(features, &scores, intent),
+            &matches,
+            complaint_probability,
+        );
+        // A complaint's reason is only reported for complaints and negative posts, and only
+        // then computed.
+        let reason = (complaint_probability >= 0.5 || negative)
+            .then(|| set.predict(features, &scores, reason));
+        let toxicity = set.predict(features, &scores, toxicity);
         let urgency = rules::assess_urgency(
             features,
             &matches,

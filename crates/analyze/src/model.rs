@@ -327,19 +327,28 @@ fn contributions(features: &Features, top: &Top) -> Vec<Contribution> {
 /// every model instead of one per model (the table is far larger than the CPU caches, so these
 /// accesses are what the models stage waits for).
 ///
-/// The weights are quantised to `i16` with one scale per model (the model's largest weight maps
-/// to ±32,767, so a weight keeps ≈ 4.5 significant digits) and each bucket's row is padded to
-/// exactly one 64-byte cache line (32 columns). Probabilities differ from the `f32` models' by
-/// ≈ 1e-4 (tests `predicts_and_explains` here and `the_set_agrees_with_each_model` on real
-/// posts).
+/// Each model's weights are stored *centred*: the cell of class `c` holds `w_c` minus the mean
+/// of the model's other classes' weights in that bucket, which is exactly the push towards `c`
+/// that an explanation reports ([`LinearModel::explain`]). Scores over centred weights are
+/// `(k·s_c − Σ_j s_j) / (k − 1)` for a model of `k` classes: the same softmax as the original
+/// scores once the temperature is multiplied by `k / (k − 1)` (the `Σ_j s_j` term is the same
+/// for every class and cancels). So an explanation reads one cell per feature.
+///
+/// The weights are quantised to `i16` with one scale per model (the model's largest centred
+/// weight maps to ±32,767, so a weight keeps ≈ 4.5 significant digits) and each bucket's row is
+/// padded to exactly one 64-byte cache line (32 columns). Probabilities differ from the `f32`
+/// models' by ≈ 1e-4 (tests `predicts_and_explains` here and `the_set_agrees_with_each_model`
+/// on real posts).
 #[derive(Debug, Clone)]
 pub struct ModelSet {
     ids: Vec<String>,
     labels: Vec<Vec<String>>,
+    /// Each model's softmax temperature for centred scores (its own × `k / (k − 1)`).
     temperatures: Vec<f32>,
     /// The columns of each model in a row.
     columns: Vec<Range<usize>>,
-    /// Multiplier from a quantised weight back to its model's `f32` weight, per column.
+    /// Multiplier from a quantised weight back to its model's `f32` (centred) weight, per
+    /// column.
     column_scale: Row<f32>,
     mask: u64,
     table: Vec<Row<i16>>,
@@ -358,9 +367,23 @@ pub const MAX_SET_CLASSES: usize = ROW_COLUMNS;
 /// The most models a [`ModelSet`] holds.
 pub const MAX_SET_MODELS: usize = 8;
 
+/// Every model's winning class and its calibrated probability for one post
+/// ([`ModelSet::score`]); [`ModelSet::predict`] turns one of them into a full prediction.
+#[derive(Debug, Clone, Copy)]
+pub struct SetScores {
+    best: [(usize, f32); MAX_SET_MODELS],
+}
+
+impl SetScores {
+    /// Model `m`'s winning class (an index into its labels) and that class's probability.
+    pub fn best(&self, m: usize) -> (usize, f32) {
+        self.best.get(m).copied().unwrap_or((0, 0.0))
+    }
+}
+
 impl ModelSet {
-    /// Interleaves and quantises `models` (each keeps its own bucket count: a model with fewer
-    /// buckets than the largest has its rows repeated).
+    /// Centres, interleaves and quantises `models` (each keeps its own bucket count: a model
+    /// with fewer buckets than the largest has its rows repeated).
     pub fn new(models: &[LinearModel]) -> Result<ModelSet, AnalyzeError> {
         let stride: usize = models.iter().map(LinearModel::classes).sum();
         if models.is_empty() || models.len() > MAX_SET_MODELS || stride > MAX_SET_CLASSES {
@@ -375,33 +398,28 @@ impl ModelSet {
         }
         let bits = models.iter().map(|m| m.header.hash_bits).max().unwrap_or(8);
         let dim = 1usize << bits;
+        let mut table = vec![Row([0i16; ROW_COLUMNS]); dim];
         let mut columns = Vec::with_capacity(models.len());
         let mut column_scale = Row([0f32; ROW_COLUMNS]);
-        let mut inverse_scales = Vec::with_capacity(models.len());
+        let mut temperatures = Vec::with_capacity(models.len());
         let mut offset = 0;
         for model in models {
-            columns.push(offset..offset + model.classes());
-            let largest = model
-                .weights
-                .iter()
-                .fold(0f32, |largest, w| largest.max(w.abs()));
+            let classes = model.classes();
+            let range = offset..offset + classes;
+            offset += classes;
+            let centred = centred_weights(&model.weights, classes);
+            let largest = centred.iter().fold(0f32, |largest, w| largest.max(w.abs()));
             let scale = if largest > 0.0 && largest.is_finite() {
                 largest / f32::from(i16::MAX)
             } else {
                 1.0
             };
-            inverse_scales.push(1.0 / scale);
-            column_scale.0[offset..offset + model.classes()].fill(scale);
-            offset += model.classes();
-        }
-        let mut table = vec![Row([0i16; ROW_COLUMNS]); dim];
-        // Model by model: its weights are quantised in one flat (vectorised) pass, then copied a
-        // bucket's `classes` cells at a time into its columns; a smaller model's buckets repeat
-        // through the table (its dimension divides the table's: both are powers of two).
-        for ((model, range), inverse) in models.iter().zip(&columns).zip(&inverse_scales) {
-            let classes = model.classes();
-            let quantised: Vec<i16> = model
-                .weights
+            column_scale.0[range.clone()].fill(scale);
+            // Quantised in one flat (vectorised) pass, then copied a bucket's `classes` cells at
+            // a time into the model's columns; a smaller model's buckets repeat through the
+            // table (its dimension divides the table's: both are powers of two).
+            let inverse = 1.0 / scale;
+            let quantised: Vec<i16> = centred
                 .iter()
                 .map(|weight| round_to_i16(weight * inverse))
                 .collect();
@@ -411,11 +429,14 @@ impl ModelSet {
                     row.0[range.clone()].copy_from_slice(cells);
                 }
             }
+            let k = classes as f32;
+            temperatures.push(model.header.temperature * k / (k - 1.0));
+            columns.push(range);
         }
         Ok(ModelSet {
             ids: models.iter().map(|m| m.id.clone()).collect(),
             labels: models.iter().map(|m| m.header.classes.clone()).collect(),
-            temperatures: models.iter().map(|m| m.header.temperature).collect(),
+            temperatures,
             columns,
             column_scale,
             mask: (dim - 1) as u64,
@@ -429,18 +450,27 @@ impl ModelSet {
     }
 
     /// Every model's prediction (in the order given to [`ModelSet::new`]), the same as each
-    /// model's [`LinearModel::predict`] up to the quantisation, in two passes over the
-    /// features: scores, then explanations (over rows the first pass brought into cache).
+    /// model's [`LinearModel::predict`] up to the quantisation.
     pub fn predict_all(&self, features: &Features) -> Vec<Prediction> {
+        let scores = self.score(features);
+        (0..self.columns.len())
+            .map(|m| self.predict(features, &scores, m))
+            .collect()
+    }
+
+    /// Every model's winner and its probability (no explanations yet: a caller that drops
+    /// some models' results, such as a complaint reason for a post that is no complaint, asks
+    /// [`ModelSet::predict`] only for the others).
+    pub fn score(&self, features: &Features) -> SetScores {
         // The arithmetic covers only the columns in use, in whole 8-column steps (the shipped
-        // models use 23 of 32: a quarter less work per feature than the full row).
+        // models use 20 of 32: 24 columns, a quarter less work per feature than the full row).
         let used = self.columns.last().map_or(0, |range| range.end);
         if used <= 16 {
-            self.predict_over::<16>(features)
+            self.score_over::<16>(features)
         } else if used <= 24 {
-            self.predict_over::<24>(features)
+            self.score_over::<24>(features)
         } else {
-            self.predict_over::<ROW_COLUMNS>(features)
+            self.score_over::<ROW_COLUMNS>(features)
         }
     }
 
@@ -451,8 +481,7 @@ impl ModelSet {
         self.row(hash).0.first_chunk::<C>().unwrap_or(&[0; C])
     }
 
-    fn predict_over<const C: usize>(&self, features: &Features) -> Vec<Prediction> {
-        let models = self.columns.len();
+    fn score_over<const C: usize>(&self, features: &Features) -> SetScores {
         // Pass 0: touch every feature's row first. These loads depend on nothing, so the CPU
         // keeps as many cache misses in flight as it has fill buffers, where in pass 1 each load
         // waits behind a row's worth of arithmetic and fewer misses overlap (five models
@@ -474,17 +503,12 @@ impl ModelSet {
         for ((score, sum), scale) in scores.iter_mut().zip(sums).zip(&self.column_scale.0) {
             *score = sum * scale;
         }
-        // Each model's winner, and the factors of its explanation: a feature's push towards
-        // class b is w_b − the mean of the other classes' weights = Σ_j w_j·a_j with
-        // a_b = k/(k−1) and a_j = −1/(k−1) for the model's other columns. Models own disjoint
-        // columns, so one row of factors serves all of them.
         let mut best = [(0usize, 0f32); MAX_SET_MODELS];
-        let mut factors = [0f32; ROW_COLUMNS];
-        for (m, (best, range)) in best.iter_mut().zip(&self.columns).enumerate() {
-            let classes = range.len();
-            let offset = range.start;
+        for ((best, range), temperature) in
+            best.iter_mut().zip(&self.columns).zip(&self.temperatures)
+        {
             let probabilities = &mut scores[range.clone()];
-            softmax_in_place(probabilities, self.temperatures[m]);
+            softmax_in_place(probabilities, *temperature);
             let mut winner = 0;
             for (i, p) in probabilities.iter().enumerate() {
                 if *p > probabilities[winner] {
@@ -492,37 +516,58 @@ impl ModelSet {
                 }
             }
             *best = (winner, probabilities[winner]);
-            let k = classes as f32;
-            for column in 0..classes {
-                let share = if column == winner { k - 1.0 } else { -1.0 };
-                factors[offset + column] = share / (k - 1.0) * self.column_scale.0[offset + column];
-            }
         }
-        // Pass 2: the features that pushed each model's winner most.
-        let mut tops = [EMPTY_TOP; MAX_SET_MODELS];
+        SetScores { best }
+    }
+
+    /// Model `m`'s prediction from `scores` ([`ModelSet::score`] of the same features): its
+    /// label, probability, id, and the features that pushed the label most. An `m` outside the
+    /// set gives an empty prediction.
+    pub fn predict(&self, features: &Features, scores: &SetScores, m: usize) -> Prediction {
+        let (Some(id), Some(labels), Some(range)) =
+            (self.ids.get(m), self.labels.get(m), self.columns.get(m))
+        else {
+            return Prediction {
+                label: String::new(),
+                confidence: 0.0,
+                model: String::new(),
+                explain: Vec::new(),
+            };
+        };
+        let (winner, probability) = scores.best(m);
+        // The centred cell of the winning class is the feature's push towards it.
+        let column = (range.start + winner).min(ROW_COLUMNS - 1);
+        let mut top = EMPTY_TOP;
         for (index, feature) in features.items.iter().enumerate() {
             if feature.origin == Origin::Dense(Dense::Bias) {
                 continue;
             }
-            let row = self.columns_of::<C>(feature.hash);
-            let mut products = [0f32; C];
-            for ((product, cell), factor) in products.iter_mut().zip(row).zip(&factors) {
-                *product = f32::from(*cell) * factor;
-            }
-            for (top, range) in tops.iter_mut().zip(&self.columns) {
-                let push: f32 = products[range.clone()].iter().sum();
-                insert_top(top, push * feature.value, index);
-            }
+            let push = f32::from(self.row(feature.hash).0[column]) * feature.value;
+            insert_top(&mut top, push, index);
         }
-        (0..models)
-            .map(|m| Prediction {
-                label: self.labels[m][best[m].0].clone(),
-                confidence: best[m].1,
-                model: self.ids[m].clone(),
-                explain: contributions(features, &tops[m]),
-            })
-            .collect()
+        let scale = self.column_scale.0[column];
+        for (push, _) in &mut top {
+            *push *= scale;
+        }
+        Prediction {
+            label: labels.get(winner).cloned().unwrap_or_default(),
+            confidence: probability,
+            model: id.clone(),
+            explain: contributions(features, &top),
+        }
     }
+}
+
+/// Weights with each bucket's row centred: class `c`'s weight minus the mean of the other
+/// classes' weights in the same bucket (`classes` ≥ 2).
+fn centred_weights(weights: &[f32], classes: usize) -> Vec<f32> {
+    let k = classes as f32;
+    let mut centred = Vec::with_capacity(weights.len());
+    for row in weights.chunks_exact(classes) {
+        let sum: f32 = row.iter().sum();
+        centred.extend(row.iter().map(|w| (k * w - sum) / (k - 1.0)));
+    }
+    centred
 }
 
 /// Rounds half away from zero, saturating (`f32::round` is a slow library call on baseline
