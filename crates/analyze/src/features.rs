@@ -352,8 +352,7 @@ impl Features {
                     self.push_token(start, TokenKind::Number, false, false);
                     continue;
                 }
-                let letters = word.chars().filter(|ch| ch.is_alphabetic()).count();
-                let all_caps = letters >= 2 && !word.chars().any(char::is_lowercase);
+                let all_caps = is_all_caps(word);
                 let opens_negation = is_negator(&self.text[start..]);
                 let negated = negation_left > 0;
                 negation_left = negation_left.saturating_sub(1);
@@ -543,7 +542,48 @@ fn starts_with_ignore_case(text: &str, pattern: &str) -> bool {
 }
 
 /// Length in bytes of the word at the start of `text`: word characters, with apostrophes inside.
+/// Words of ASCII letters, digits, `_` and `'` (nearly all) are measured on bytes; at the first
+/// non-ASCII byte the word is measured again by [`unicode_word_len`], which decides the same way.
 fn word_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        if byte.is_ascii_alphanumeric() || byte == b'_' {
+            i += 1;
+            continue;
+        }
+        if byte == b'\'' {
+            match bytes.get(i + 1) {
+                Some(next) if next.is_ascii_alphabetic() => {
+                    i += 1;
+                    continue;
+                }
+                Some(next) if !next.is_ascii() => return unicode_word_len(text),
+                _ => break,
+            }
+        }
+        if !byte.is_ascii() {
+            return unicode_word_len(text);
+        }
+        break;
+    }
+    i
+}
+
+/// Whether `word` has at least two letters and no lower-case one (`LATE`, `OMG2`).
+fn is_all_caps(word: &str) -> bool {
+    if word.is_ascii() {
+        let bytes = word.as_bytes();
+        let letters = bytes.iter().filter(|b| b.is_ascii_alphabetic()).count();
+        letters >= 2 && !bytes.iter().any(u8::is_ascii_lowercase)
+    } else {
+        let letters = word.chars().filter(|ch| ch.is_alphabetic()).count();
+        letters >= 2 && !word.chars().any(char::is_lowercase)
+    }
+}
+
+/// [`word_len`] over `char`s, for words with non-ASCII characters.
+fn unicode_word_len(text: &str) -> usize {
     let mut end = 0;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -559,28 +599,17 @@ fn word_len(text: &str) -> usize {
     end
 }
 
-/// ASCII words up to this length are normalised in a stack buffer.
-const ASCII_WORD_BUFFER: usize = 64;
-
 /// Appends `word` lower-cased, without apostrophes, with runs of 3+ equal letters cut to 2.
 fn push_normalised_word(out: &mut String, word: &str) {
-    if word.is_ascii() && word.len() <= ASCII_WORD_BUFFER {
-        // Most words: the same rules on bytes, without Unicode case tables, gathered on the
-        // stack and appended at once.
-        let mut buffer = [0u8; ASCII_WORD_BUFFER];
-        let mut len = 0;
+    if word.is_ascii() {
+        // Most words: the same rules on bytes, without Unicode case tables, pushed one by one
+        // (an ASCII `char` is one byte: no UTF-8 check, no copy through a buffer).
+        out.reserve(word.len());
         let lowered = word
             .bytes()
             .filter(|b| *b != b'\'')
             .map(|b| b.to_ascii_lowercase());
-        for_each_shortened(lowered, |byte| {
-            buffer[len] = byte;
-            len += 1;
-        });
-        // ASCII in, ASCII out: always valid UTF-8.
-        if let Ok(lowered) = std::str::from_utf8(&buffer[..len]) {
-            out.push_str(lowered);
-        }
+        for_each_shortened(lowered, |byte| out.push(char::from(byte)));
     } else {
         let lowered = word
             .chars()
@@ -690,6 +719,30 @@ mod tests {
             names.contains(&"starts with \"no\"".to_string()),
             "{names:?}"
         );
+    }
+
+    #[test]
+    fn ascii_word_lengths_match_the_unicode_rules() {
+        // Generated words from a small alphabet that covers every branch: letters, digits, `_`,
+        // both apostrophes, non-ASCII letters and symbols, spaces and punctuation.
+        let alphabet = [
+            "a", "Z", "7", "_", "'", "\u{2019}", "é", "ß", "😀", " ", ".", "-", "#", "b",
+        ];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(state % 9) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(alphabet[(state % alphabet.len() as u64) as usize]);
+            }
+            assert_eq!(word_len(&text), unicode_word_len(&text), "{text:?}");
+            let word = &text[..word_len(&text)];
+            let letters = word.chars().filter(|ch| ch.is_alphabetic()).count();
+            let all_caps = letters >= 2 && !word.chars().any(char::is_lowercase);
+            assert_eq!(is_all_caps(word), all_caps, "{word:?}");
+        }
     }
 
     #[test]

@@ -18,9 +18,10 @@ pub use error::AnalyzeError;
 pub use tasks::{Correction, EvalReport, EvalRow, TrainReport, eval_all, train_all};
 
 use crate::features::Features;
-use crate::model::{LinearModel, ModelHeader, ModelSet};
+use crate::model::{ModelFile, ModelHeader, ModelRows, ModelSet};
 use crate::rules::UrgencyContext;
 use crate::tasks::Task;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
@@ -54,39 +55,46 @@ struct Models {
 }
 
 impl Models {
-    fn from_files(
-        mut read: impl FnMut(Task) -> Result<Vec<u8>, AnalyzeError>,
+    /// The models from their files (`read` gives each task's file bytes), parsed straight
+    /// into the interleaved set: no dense copy of any model's weights is made.
+    fn from_files<'a>(
+        mut read: impl FnMut(Task) -> Result<Cow<'a, [u8]>, AnalyzeError>,
     ) -> Result<Models, AnalyzeError> {
-        let mut models = Vec::with_capacity(Task::ALL.len());
+        let mut bytes = Vec::with_capacity(Task::ALL.len());
         for task in Task::ALL {
-            let bytes = read(task)?;
-            let model = LinearModel::from_bytes(task.file_name(), &bytes)?;
+            bytes.push(read(task)?);
+        }
+        let mut files = Vec::with_capacity(Task::ALL.len());
+        for (task, bytes) in Task::ALL.into_iter().zip(&bytes) {
+            let file = ModelFile::parse(task.file_name(), bytes)?;
             let expected: Vec<String> = task.classes().iter().map(|c| c.to_string()).collect();
-            if model.header.classes != expected {
+            if file.header.classes != expected {
                 return Err(AnalyzeError::BadModel {
                     model: task.file_name().to_string(),
                     problem: format!(
                         "classes {:?}, this build expects {expected:?}; retrain with `switchyard train`",
-                        model.header.classes
+                        file.header.classes
                     ),
                 });
             }
-            models.push(model);
+            files.push(file);
         }
+        let rows: Vec<&dyn ModelRows> = files.iter().map(|f| f as &dyn ModelRows).collect();
         Ok(Models {
-            set: ModelSet::new(&models)?,
-            headers: models.into_iter().map(|m| m.header).collect(),
+            set: ModelSet::from_rows(&rows)?,
+            headers: files.into_iter().map(|f| f.header).collect(),
         })
     }
 }
 
 static SHIPPED_MODELS: LazyLock<Result<Arc<Models>, String>> = LazyLock::new(|| {
     Models::from_files(|task| {
-        Ok(SHIPPED
-            .iter()
-            .find(|(t, _)| *t == task)
-            .map(|(_, bytes)| bytes.to_vec())
-            .unwrap_or_default())
+        Ok(Cow::Borrowed(
+            SHIPPED
+                .iter()
+                .find(|(t, _)| *t == task)
+                .map_or(&[][..], |(_, bytes)| bytes),
+        ))
     })
     .map(Arc::new)
     .map_err(|e| e.to_string())
@@ -142,11 +150,13 @@ impl Analyzer {
     pub fn from_dir(dir: &Path) -> Result<Analyzer, AnalyzeError> {
         let models = Models::from_files(|task| {
             let path = dir.join(task.file_name());
-            std::fs::read(&path).map_err(|source| AnalyzeError::Io {
-                action: "read the model file",
-                path,
-                source,
-            })
+            std::fs::read(&path)
+                .map(Cow::Owned)
+                .map_err(|source| AnalyzeError::Io {
+                    action: "read the model file",
+                    path,
+                    source,
+                })
         })?;
         Ok(Analyzer {
             vader: Vader::new(),
@@ -290,7 +300,10 @@ const RULE_CONFIDENCE: f32 = 0.7;
 /// Language from `switchyard-text`'s detector (ISO 639-1 or `und`).
 fn detect_language(text: &str) -> (String, f32) {
     let detected = switchyard_text::detect(text);
-    (detected.code.to_string(), detected.confidence)
+    (
+        detected.code.to_string(),
+        switchyard_domain::round_confidence(detected.confidence),
+    )
 }
 
 #[cfg(test)]
@@ -350,9 +363,9 @@ mod tests {
     fn the_set_agrees_with_each_model() {
         // The quantised, interleaved set against each f32 model on its own.
         let analyzer = Analyzer::new();
-        let models: Vec<LinearModel> = SHIPPED
+        let models: Vec<model::LinearModel> = SHIPPED
             .iter()
-            .map(|(task, bytes)| LinearModel::from_bytes(task.file_name(), bytes).unwrap())
+            .map(|(task, bytes)| model::LinearModel::from_bytes(task.file_name(), bytes).unwrap())
             .collect();
         let vader = Vader::new();
         let mut features = Features::new();

@@ -11,7 +11,7 @@ use crate::error::AnalyzeError;
 use crate::features::{Dense, Feature, Features, Origin};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
-use switchyard_domain::{Contribution, Prediction, RoundHalfAway};
+use switchyard_domain::{Contribution, Prediction, RoundHalfAway, round_confidence};
 
 const MAGIC: &[u8; 8] = b"SWYMODEL";
 const FORMAT_VERSION: u32 = 1;
@@ -159,7 +159,7 @@ impl LinearModel {
         let scored = self.best(&features.items, probabilities);
         Prediction {
             label: self.header.classes[scored.best].clone(),
-            confidence: scored.probability,
+            confidence: round_confidence(scored.probability),
             model: self.id.clone(),
             explain: self.explain(features, scored.best),
         }
@@ -208,6 +208,53 @@ impl LinearModel {
 
     /// Reads a model file written by [`LinearModel::to_bytes`].
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Self, AnalyzeError> {
+        let file = ModelFile::parse(name, bytes)?;
+        let classes = file.header.classes.len();
+        let mut weights = vec![0f32; (1usize << file.header.hash_bits) * classes];
+        file.for_each_row(&mut |bucket, row| {
+            weights[bucket * classes..(bucket + 1) * classes].copy_from_slice(row);
+        });
+        LinearModel::from_parts(file.header, weights)
+    }
+}
+
+/// A model's weights, visited row by row: what a [`ModelSet`] is built from.
+pub trait ModelRows {
+    /// The model's header (name, version, classes, bucket bits, temperature…).
+    fn header(&self) -> &ModelHeader;
+    /// Calls `visit(bucket, weights)` for every bucket with a non-zero weight (`weights` holds
+    /// one weight per class).
+    fn for_each_row(&self, visit: &mut dyn FnMut(usize, &[f32]));
+}
+
+impl ModelRows for LinearModel {
+    fn header(&self) -> &ModelHeader {
+        &self.header
+    }
+
+    fn for_each_row(&self, visit: &mut dyn FnMut(usize, &[f32])) {
+        for (bucket, row) in self.weights.chunks_exact(self.classes()).enumerate() {
+            if row.iter().any(|w| *w != 0.0) {
+                visit(bucket, row);
+            }
+        }
+    }
+}
+
+/// A model file, checked and read as it is stored (its header, then only the non-zero rows),
+/// without expanding the weights into a dense table: the shipped models load straight into a
+/// [`ModelSet`] from the bytes compiled into the binary.
+#[derive(Debug, Clone)]
+pub struct ModelFile<'a> {
+    pub header: ModelHeader,
+    /// The rows: `(u32 bucket, f32 × classes)` each, little-endian, buckets checked in range.
+    rows: &'a [u8],
+}
+
+impl<'a> ModelFile<'a> {
+    /// Checks a model file written by [`LinearModel::to_bytes`]: magic, format, header,
+    /// feature definitions, shapes, every bucket in range, no trailing bytes.
+    pub fn parse(name: &str, bytes: &'a [u8]) -> Result<ModelFile<'a>, AnalyzeError> {
         let bad = |problem: String| AnalyzeError::BadModel {
             model: name.to_string(),
             problem,
@@ -249,31 +296,45 @@ impl LinearModel {
         }
         let classes = header.classes.len();
         let dim = 1usize << header.hash_bits;
-        let mut weights = vec![0f32; dim * classes];
         let rows = reader
             .u32()
             .ok_or_else(|| bad("truncated row count".into()))?;
-        // Each row: its bucket, then `classes` weights, all little-endian 32-bit.
-        let row_len = 4 * (1 + classes);
         let row_bytes = (rows as usize)
-            .checked_mul(row_len)
+            .checked_mul(4 * (1 + classes))
             .and_then(|len| reader.take(len))
             .ok_or_else(|| bad("truncated rows".into()))?;
-        for row in row_bytes.chunks_exact(row_len) {
-            let (bucket, cells) = row.split_at(4);
-            let bucket = le_u32(bucket) as usize;
-            if bucket >= dim {
-                return Err(bad(format!("bucket {bucket} is outside 0..{dim}")));
-            }
-            let slots = &mut weights[bucket * classes..(bucket + 1) * classes];
-            for (slot, cell) in slots.iter_mut().zip(cells.chunks_exact(4)) {
-                *slot = f32::from_bits(le_u32(cell));
-            }
-        }
         if reader.at != bytes.len() {
             return Err(bad(format!("{} trailing bytes", bytes.len() - reader.at)));
         }
-        LinearModel::from_parts(header, weights)
+        for row in row_bytes.chunks_exact(4 * (1 + classes)) {
+            let bucket = le_u32(row) as usize;
+            if bucket >= dim {
+                return Err(bad(format!("bucket {bucket} is outside 0..{dim}")));
+            }
+        }
+        Ok(ModelFile {
+            header,
+            rows: row_bytes,
+        })
+    }
+}
+
+impl ModelRows for ModelFile<'_> {
+    fn header(&self) -> &ModelHeader {
+        &self.header
+    }
+
+    fn for_each_row(&self, visit: &mut dyn FnMut(usize, &[f32])) {
+        let classes = self.header.classes.len();
+        let mut weights = vec![0f32; classes];
+        // Each row: its bucket, then `classes` weights, all little-endian 32-bit.
+        for row in self.rows.chunks_exact(4 * (1 + classes)) {
+            let (bucket, cells) = row.split_at(4);
+            for (weight, cell) in weights.iter_mut().zip(cells.chunks_exact(4)) {
+                *weight = f32::from_bits(le_u32(cell));
+            }
+            visit(le_u32(bucket) as usize, &weights);
+        }
     }
 }
 
@@ -385,7 +446,15 @@ impl ModelSet {
     /// Centres, interleaves and quantises `models` (each keeps its own bucket count: a model
     /// with fewer buckets than the largest has its rows repeated).
     pub fn new(models: &[LinearModel]) -> Result<ModelSet, AnalyzeError> {
-        let stride: usize = models.iter().map(LinearModel::classes).sum();
+        let rows: Vec<&dyn ModelRows> = models.iter().map(|m| m as &dyn ModelRows).collect();
+        ModelSet::from_rows(&rows)
+    }
+
+    /// [`ModelSet::new`] from any source of rows, such as model files read without expanding
+    /// their weights ([`ModelFile`]): only the stored (non-zero) rows are visited, twice.
+    pub fn from_rows(models: &[&dyn ModelRows]) -> Result<ModelSet, AnalyzeError> {
+        let classes_of = |model: &&dyn ModelRows| model.header().classes.len();
+        let stride: usize = models.iter().map(classes_of).sum();
         if models.is_empty() || models.len() > MAX_SET_MODELS || stride > MAX_SET_CLASSES {
             return Err(AnalyzeError::BadModel {
                 model: "model set".into(),
@@ -396,46 +465,69 @@ impl ModelSet {
                 ),
             });
         }
-        let bits = models.iter().map(|m| m.header.hash_bits).max().unwrap_or(8);
+        if let Some(model) = models
+            .iter()
+            .find(|m| classes_of(m) < 2 || !(8..=24).contains(&m.header().hash_bits))
+        {
+            return Err(AnalyzeError::BadModel {
+                model: model.header().name.clone(),
+                problem: "a model in a set needs 2 or more classes and hash_bits in 8..=24".into(),
+            });
+        }
+        let bits = models
+            .iter()
+            .map(|m| m.header().hash_bits)
+            .max()
+            .unwrap_or(8);
         let dim = 1usize << bits;
         let mut table = vec![Row([0i16; ROW_COLUMNS]); dim];
         let mut columns = Vec::with_capacity(models.len());
         let mut column_scale = Row([0f32; ROW_COLUMNS]);
         let mut temperatures = Vec::with_capacity(models.len());
+        let mut centred = [0f32; ROW_COLUMNS];
         let mut offset = 0;
         for model in models {
-            let classes = model.classes();
+            let header = model.header();
+            let classes = header.classes.len();
             let range = offset..offset + classes;
             offset += classes;
-            let centred = centred_weights(&model.weights, classes);
-            let largest = centred.iter().fold(0f32, |largest, w| largest.max(w.abs()));
+            let mut largest = 0f32;
+            model.for_each_row(&mut |_, row| {
+                centre(row, &mut centred[..classes]);
+                largest = centred[..classes]
+                    .iter()
+                    .fold(largest, |largest, w| largest.max(w.abs()));
+            });
             let scale = if largest > 0.0 && largest.is_finite() {
                 largest / f32::from(i16::MAX)
             } else {
                 1.0
             };
             column_scale.0[range.clone()].fill(scale);
-            // Quantised in one flat (vectorised) pass, then copied a bucket's `classes` cells at
-            // a time into the model's columns; a smaller model's buckets repeat through the
-            // table (its dimension divides the table's: both are powers of two).
+            // A smaller model's buckets repeat through the table (its dimension divides the
+            // table's: both are powers of two).
+            let buckets = 1usize << header.hash_bits;
             let inverse = 1.0 / scale;
-            let quantised: Vec<i16> = centred
-                .iter()
-                .map(|weight| round_to_i16(weight * inverse))
-                .collect();
-            let buckets = quantised.len() / classes;
-            for repetition in table.chunks_mut(buckets) {
-                for (row, cells) in repetition.iter_mut().zip(quantised.chunks_exact(classes)) {
-                    row.0[range.clone()].copy_from_slice(cells);
+            model.for_each_row(&mut |bucket, row| {
+                centre(row, &mut centred[..classes]);
+                let mut cells = [0i16; ROW_COLUMNS];
+                for (cell, weight) in cells.iter_mut().zip(&centred[..classes]) {
+                    *cell = round_to_i16(weight * inverse);
                 }
-            }
+                for repeated in table.iter_mut().skip(bucket).step_by(buckets) {
+                    repeated.0[range.clone()].copy_from_slice(&cells[..classes]);
+                }
+            });
             let k = classes as f32;
-            temperatures.push(model.header.temperature * k / (k - 1.0));
+            temperatures.push(header.temperature * k / (k - 1.0));
             columns.push(range);
         }
         Ok(ModelSet {
-            ids: models.iter().map(|m| m.id.clone()).collect(),
-            labels: models.iter().map(|m| m.header.classes.clone()).collect(),
+            ids: models
+                .iter()
+                .map(|m| format!("{}@{}", m.header().name, m.header().version))
+                .collect(),
+            labels: models.iter().map(|m| m.header().classes.clone()).collect(),
             temperatures,
             columns,
             column_scale,
@@ -551,23 +643,22 @@ impl ModelSet {
         }
         Prediction {
             label: labels.get(winner).cloned().unwrap_or_default(),
-            confidence: probability,
+            confidence: round_confidence(probability),
             model: id.clone(),
             explain: contributions(features, &top),
         }
     }
 }
 
-/// Weights with each bucket's row centred: class `c`'s weight minus the mean of the other
-/// classes' weights in the same bucket (`classes` ≥ 2).
-fn centred_weights(weights: &[f32], classes: usize) -> Vec<f32> {
-    let k = classes as f32;
-    let mut centred = Vec::with_capacity(weights.len());
-    for row in weights.chunks_exact(classes) {
-        let sum: f32 = row.iter().sum();
-        centred.extend(row.iter().map(|w| (k * w - sum) / (k - 1.0)));
+/// One bucket's weights centred into `out`: class `c`'s weight minus the mean of the other
+/// classes' weights (`row.len()` = `out.len()` ≥ 2).
+#[inline]
+fn centre(row: &[f32], out: &mut [f32]) {
+    let k = row.len() as f32;
+    let sum: f32 = row.iter().sum();
+    for (centred, w) in out.iter_mut().zip(row) {
+        *centred = (k * w - sum) / (k - 1.0);
     }
-    centred
 }
 
 /// Rounds half away from zero, saturating (`f32::round` is a slow library call on baseline
@@ -677,6 +768,45 @@ mod tests {
         let mut bytes = model.to_bytes();
         bytes.push(0);
         assert!(LinearModel::from_bytes("x", &bytes).is_err());
+    }
+
+    #[test]
+    fn a_set_from_files_equals_a_set_from_models() {
+        let mut features = Features::new();
+        features.extract("terrible delay, no refund", &VaderScores::default());
+        let mut first = vec![0f32; 2 << 12];
+        let mut second = vec![0f32; 3 << 10];
+        for (i, feature) in features.items.iter().enumerate() {
+            let weight = i as f32 * 0.37 - 1.5;
+            first[(feature.hash & 0xFFF) as usize * 2 + i % 2] = weight;
+            second[(feature.hash & 0x3FF) as usize * 3 + i % 3] = -weight;
+        }
+        let mut three = header(10);
+        three.classes.push("c".into());
+        let models = [
+            LinearModel::from_parts(header(12), first).unwrap(),
+            LinearModel::from_parts(three, second).unwrap(),
+        ];
+        let bytes: Vec<Vec<u8>> = models.iter().map(LinearModel::to_bytes).collect();
+        let files: Vec<ModelFile> = bytes
+            .iter()
+            .map(|b| ModelFile::parse("test", b).unwrap())
+            .collect();
+        let rows: Vec<&dyn ModelRows> = files.iter().map(|f| f as &dyn ModelRows).collect();
+        let from_files = ModelSet::from_rows(&rows).unwrap();
+        let from_models = ModelSet::new(&models).unwrap();
+        assert_eq!(from_files.table.len(), from_models.table.len());
+        assert!(
+            from_files
+                .table
+                .iter()
+                .zip(&from_models.table)
+                .all(|(a, b)| a.0 == b.0)
+        );
+        assert_eq!(
+            from_files.predict_all(&features),
+            from_models.predict_all(&features)
+        );
     }
 
     #[test]

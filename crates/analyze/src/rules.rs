@@ -5,7 +5,7 @@
 use crate::features::{Features, SEED_WORD, TokenKind, hash_bytes};
 use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
-use switchyard_domain::{Contribution, Prediction};
+use switchyard_domain::{Contribution, Prediction, round_confidence};
 
 /// Version of the urgency rules, reported as the model of every urgency result.
 pub const URGENCY_MODEL: &str = "urgency-rules@2026.11.23";
@@ -378,7 +378,7 @@ pub fn assess_urgency(
     };
     Prediction {
         label: label.to_string(),
-        confidence: 0.5 + 0.5 * (1.0 - (-margin - 0.5).exp()),
+        confidence: round_confidence(0.5 + 0.5 * (1.0 - (-margin - 0.5).exp())),
         model: URGENCY_MODEL.to_string(),
         explain,
     }

@@ -42,6 +42,13 @@ impl From<ContributionForm> for Contribution {
     }
 }
 
+/// A probability as results report it: rounded to 4 decimals (half away from zero). More digits
+/// would only be noise (the shipped models' weights are quantised to ≈ 4.5 significant digits),
+/// and a 4-decimal number is written to JSON without the float formatter.
+pub fn round_confidence(probability: f32) -> f32 {
+    (probability * 10_000.0).round_half_away() / 10_000.0
+}
+
 /// A classifier's answer: label, how sure, which model, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
@@ -229,14 +236,48 @@ fn json_prediction_fields(
     out.push(b']');
 }
 
+/// Bytes a JSON string cannot hold as they are: control characters, `"` and `\\`.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
+/// Whether `bytes` can go between JSON quotes as they are: no control character, `"` or `\\`.
+/// Eight bytes at a time (these strings, labels and feature names, are short: too short for a
+/// vector loop, long enough for this).
+fn is_plain(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Non-zero exactly when some byte of `x` is below `n` (n ≤ 128; the classic bit trick).
+    let has_below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut found = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        found |= has_below(x, 0x20)
+            | has_below(x ^ (ONES * u64::from(b'"')), 1)
+            | has_below(x ^ (ONES * u64::from(b'\\')), 1);
+    }
+    found == 0
+        && !chunks
+            .remainder()
+            .iter()
+            .any(|&b| NEEDS_ESCAPE[usize::from(b)])
+}
+
 /// A JSON string: copied between quotes when nothing in it needs escaping, else serde's.
 fn json_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
-    // No early exit: the check stays a tight (vectorisable) loop over these short strings.
-    let plain = bytes.iter().fold(true, |plain, &b| {
-        plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
-    });
-    if plain {
+    if is_plain(bytes) {
         out.reserve(bytes.len() + 2);
         out.push(b'"');
         out.extend_from_slice(bytes);
@@ -259,29 +300,30 @@ fn json_str(out: &mut Vec<u8>, text: &str) {
     }
 }
 
+/// The numbers that [`json_number`] writes without the float formatter are multiples of `1 / SCALE`.
+const SCALE: i64 = 10_000;
+
 /// A float that [`json_number`] writes without the float formatter when it has at most
-/// `DECIMALS` decimals.
+/// 4 decimals: `f32` (confidences, see [`round_confidence`], and explanation weights with 3
+/// decimals; f32 steps stay below 0.0001 under 1,000, so two 4-decimal values are never the
+/// same float and the decimal form is the shortest one) and `f64` (VADER's scores).
 trait JsonFloat: Serialize + Copy {
-    /// 3 for `f32` (explanation weights; f32 steps stay below 0.0001 under 1,000, so the
-    /// 3-decimal form is the shortest one), 4 for `f64` (VADER's scores).
-    const DECIMALS: u32;
-    const SCALE: i64 = 10i64.pow(Self::DECIMALS);
-    /// `Some(k)` when the value is exactly the float nearest to `k / SCALE` and small enough
+    /// `Some(k)` when the value is exactly the float nearest to `k / 10,000` and small enough
     /// (|value| < 1,000) that no shorter decimal maps to the same float.
     fn scaled(self) -> Option<i64>;
 }
 
 macro_rules! json_float {
-    ($float:ty, $decimals:expr) => {
+    ($float:ty) => {
         impl JsonFloat for $float {
-            const DECIMALS: u32 = $decimals;
+            #[inline]
             fn scaled(self) -> Option<i64> {
                 // Not finite, zero (serde keeps the sign of -0.0) or too large: the formatter
                 // decides.
                 if !self.is_finite() || self.abs() >= 1_000.0 || self == 0.0 {
                     return None;
                 }
-                let scale = Self::SCALE as $float;
+                let scale = SCALE as $float;
                 let k = (self * scale).round_half_away();
                 (k / scale == self).then_some(k as i64)
             }
@@ -289,16 +331,17 @@ macro_rules! json_float {
     };
 }
 
-json_float!(f32, 3);
-json_float!(f64, 4);
+json_float!(f32);
+json_float!(f64);
 
-/// A number exactly as serde_json formats it (`null` when not finite). Explanation weights and
-/// VADER's scores are rounded to 3–4 decimals, and for those the shortest round-trip form that
-/// serde_json prints is the decimal itself with trailing zeros trimmed: written here directly,
-/// the float formatter only runs for the rest (tests `fast_numbers_match_serde`).
+/// A number exactly as serde_json formats it (`null` when not finite). Explanation weights,
+/// confidences and VADER's scores are rounded to 3–4 decimals, and for those the shortest
+/// round-trip form that serde_json prints is the decimal itself with trailing zeros trimmed:
+/// written here directly, the float formatter only runs for the rest (tests
+/// `fast_numbers_match_serde`).
 fn json_number<N: JsonFloat>(out: &mut Vec<u8>, number: N) {
     match number.scaled() {
-        Some(k) => write_scaled(out, k, N::SCALE, N::DECIMALS as usize),
+        Some(k) => write_scaled(out, k),
         // Writing a number into a Vec cannot fail.
         None => {
             let _ = serde_json::to_writer(&mut *out, &number);
@@ -306,43 +349,43 @@ fn json_number<N: JsonFloat>(out: &mut Vec<u8>, number: N) {
     }
 }
 
-/// `k / scale` as `[-]int.frac`, trailing zeros of the fraction trimmed (at least one digit).
-/// Built right to left in a stack buffer and appended once. Always inlined, so that `scale` is
-/// a constant and the divisions become multiplications (a 64-bit `div` by a run-time value costs
-/// tens of cycles).
-#[inline(always)]
-fn write_scaled(out: &mut Vec<u8>, k: i64, scale: i64, decimals: usize) {
-    let mut buf = [0u8; 32];
-    let mut pos = buf.len();
-    let magnitude = k.unsigned_abs();
-    let scale = scale.unsigned_abs();
-    let mut int = magnitude / scale;
-    let mut frac = magnitude % scale;
-    let mut width = decimals;
-    while width > 1 && frac.is_multiple_of(10) {
-        frac /= 10;
-        width -= 1;
+/// `k / 10,000` (|k| < 10,000,000) as `[-]int.frac`, trailing zeros of the fraction trimmed (at
+/// least one digit): built left to right in a stack buffer (every division is by a constant, a
+/// multiplication) and appended at once.
+#[inline]
+fn write_scaled(out: &mut Vec<u8>, k: i64) {
+    let digit = |value: u64| b'0' + (value % 10) as u8;
+    let mut buf = [0u8; 16];
+    let mut len = 0;
+    let mut put = |byte: u8| {
+        buf[len] = byte;
+        len += 1;
+    };
+    if k < 0 {
+        put(b'-');
     }
-    for _ in 0..width {
-        pos -= 1;
-        buf[pos] = b'0' + (frac % 10) as u8;
-        frac /= 10;
+    let magnitude = k.unsigned_abs().min(9_999_999);
+    let int = magnitude / SCALE as u64;
+    let frac = magnitude % SCALE as u64;
+    if int >= 100 {
+        put(digit(int / 100));
     }
-    pos -= 1;
-    buf[pos] = b'.';
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (int % 10) as u8;
-        int /= 10;
-        if int == 0 {
-            break;
+    if int >= 10 {
+        put(digit(int / 10));
+    }
+    put(digit(int));
+    put(b'.');
+    put(digit(frac / 1_000));
+    if !frac.is_multiple_of(1_000) {
+        put(digit(frac / 100));
+        if !frac.is_multiple_of(100) {
+            put(digit(frac / 10));
+            if !frac.is_multiple_of(10) {
+                put(digit(frac));
+            }
         }
     }
-    if k < 0 {
-        pos -= 1;
-        buf[pos] = b'-';
-    }
-    out.extend_from_slice(&buf[pos..]);
+    out.extend_from_slice(&buf[..len]);
 }
 
 #[cfg(test)]
@@ -374,6 +417,12 @@ mod tests {
             let value = k as f32 / 1_000.0;
             json_number(&mut out, value);
             check(&mut out, serde_json::to_string(&value).unwrap());
+            let value = k as f32 / 10_000.0;
+            json_number(&mut out, value);
+            check(&mut out, serde_json::to_string(&value).unwrap());
+            let value = round_confidence(k as f32 / 300_000.0 + 0.000_012_3);
+            json_number(&mut out, value);
+            check(&mut out, serde_json::to_string(&value).unwrap());
             let value = k as f64 / 10_000.0;
             json_number(&mut out, value);
             check(&mut out, serde_json::to_string(&value).unwrap());
@@ -402,6 +451,43 @@ mod tests {
         ] {
             json_number(&mut out, value);
             check(&mut out, serde_json::to_string(&value).unwrap());
+        }
+    }
+
+    #[test]
+    fn plain_strings_are_told_from_those_needing_escapes() {
+        let plain = [
+            "",
+            "a",
+            "positive",
+            "starts with <user>",
+            "café 😀 naïve",
+            "0123456789abcdef",
+        ];
+        for text in plain {
+            assert!(is_plain(text.as_bytes()), "{text:?}");
+        }
+        for bad in [
+            "\"",
+            "a\\b",
+            "tab\there",
+            "0123456789\"abcdef",
+            "01234567\u{1f}",
+            "\n",
+        ] {
+            assert!(!is_plain(bad.as_bytes()), "{bad:?}");
+        }
+        // Every byte value at every position of a 12-byte string.
+        for byte in 0..=255u8 {
+            for at in 0..12 {
+                let mut bytes = *b"abcdefghijkl";
+                bytes[at] = byte;
+                assert_eq!(
+                    is_plain(&bytes),
+                    !NEEDS_ESCAPE[usize::from(byte)],
+                    "{byte} at {at}"
+                );
+            }
         }
     }
 

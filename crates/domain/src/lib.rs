@@ -9,7 +9,9 @@ pub mod route;
 pub mod testdata;
 pub mod time;
 
-pub use analysis::{Analysis, Contribution, Prediction, SentimentResult, VaderScores};
+pub use analysis::{
+    Analysis, Contribution, Prediction, SentimentResult, VaderScores, round_confidence,
+};
 pub use channel::{Channel, UnknownChannel};
 pub use post::{Author, Engagement, NewPost, Post, PostId, Visibility};
 pub use rounding::RoundHalfAway;
