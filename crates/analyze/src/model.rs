@@ -484,19 +484,25 @@ impl ModelSet {
         let mut columns = Vec::with_capacity(models.len());
         let mut column_scale = Row([0f32; ROW_COLUMNS]);
         let mut temperatures = Vec::with_capacity(models.len());
-        let mut centred = [0f32; ROW_COLUMNS];
         let mut offset = 0;
         for model in models {
             let header = model.header();
             let classes = header.classes.len();
             let range = offset..offset + classes;
             offset += classes;
+            // Pass 1: every stored row centred, kept flat, and the largest magnitude.
+            let mut buckets = Vec::new();
+            let mut centred = Vec::new();
             let mut largest = 0f32;
-            model.for_each_row(&mut |_, row| {
-                centre(row, &mut centred[..classes]);
-                largest = centred[..classes]
-                    .iter()
-                    .fold(largest, |largest, w| largest.max(w.abs()));
+            model.for_each_row(&mut |bucket, row| {
+                let k = row.len() as f32;
+                let sum: f32 = row.iter().sum();
+                buckets.push(bucket);
+                for w in row {
+                    let value = (k * w - sum) / (k - 1.0);
+                    largest = largest.max(value.abs());
+                    centred.push(value);
+                }
             });
             let scale = if largest > 0.0 && largest.is_finite() {
                 largest / f32::from(i16::MAX)
@@ -504,20 +510,17 @@ impl ModelSet {
                 1.0
             };
             column_scale.0[range.clone()].fill(scale);
-            // A smaller model's buckets repeat through the table (its dimension divides the
-            // table's: both are powers of two).
-            let buckets = 1usize << header.hash_bits;
+            // Pass 2: quantised into the model's columns. A smaller model's buckets repeat
+            // through the table (its dimension divides the table's: both are powers of two).
+            let model_dim = 1usize << header.hash_bits;
             let inverse = 1.0 / scale;
-            model.for_each_row(&mut |bucket, row| {
-                centre(row, &mut centred[..classes]);
-                let mut cells = [0i16; ROW_COLUMNS];
-                for (cell, weight) in cells.iter_mut().zip(&centred[..classes]) {
-                    *cell = round_to_i16(weight * inverse);
+            for (&bucket, weights) in buckets.iter().zip(centred.chunks_exact(classes)) {
+                for row in table.iter_mut().skip(bucket).step_by(model_dim) {
+                    for (cell, weight) in row.0[range.clone()].iter_mut().zip(weights) {
+                        *cell = round_to_i16(weight * inverse);
+                    }
                 }
-                for repeated in table.iter_mut().skip(bucket).step_by(buckets) {
-                    repeated.0[range.clone()].copy_from_slice(&cells[..classes]);
-                }
-            });
+            }
             let k = classes as f32;
             temperatures.push(header.temperature * k / (k - 1.0));
             columns.push(range);
@@ -647,17 +650,6 @@ impl ModelSet {
             model: id.clone(),
             explain: contributions(features, &top),
         }
-    }
-}
-
-/// One bucket's weights centred into `out`: class `c`'s weight minus the mean of the other
-/// classes' weights (`row.len()` = `out.len()` ≥ 2).
-#[inline]
-fn centre(row: &[f32], out: &mut [f32]) {
-    let k = row.len() as f32;
-    let sum: f32 = row.iter().sum();
-    for (centred, w) in out.iter_mut().zip(row) {
-        *centred = (k * w - sum) / (k - 1.0);
     }
 }
 
