@@ -17,6 +17,10 @@ const MAGIC: &[u8; 8] = b"SWYMODEL";
 const FORMAT_VERSION: u32 = 1;
 /// How many contributing features an explanation lists at most.
 pub const EXPLAIN_TOP: usize = 4;
+/// Posts with up to this many features have their explanations chosen from a stack array of
+/// pushes (longer ones feature by feature).
+const EXPLAIN_BATCH: usize = 256;
+const _: () = assert!(EXPLAIN_BATCH % EXPLAIN_TOP == 0);
 
 /// What a model file says about itself: identity, labels, feature space, calibration and how it
 /// was trained (data sets, splits, licences).
@@ -632,13 +636,41 @@ impl ModelSet {
         let (winner, probability) = scores.best(m);
         // The centred cell of the winning class is the feature's push towards it.
         let column = (range.start + winner).min(ROW_COLUMNS - 1);
-        let mut top = EMPTY_TOP;
-        for (index, feature) in features.items.iter().enumerate() {
+        let push_of = |feature: &Feature| {
             if feature.origin == Origin::Dense(Dense::Bias) {
-                continue;
+                0.0
+            } else {
+                f32::from(self.row(feature.hash).0[column]) * feature.value
             }
-            let push = f32::from(self.row(feature.hash).0[column]) * feature.value;
-            insert_top(&mut top, push, index);
+        };
+        let mut top = EMPTY_TOP;
+        let mut pushes = [0f32; EXPLAIN_BATCH];
+        if features.items.len() <= EXPLAIN_BATCH {
+            for (push, feature) in pushes.iter_mut().zip(&features.items) {
+                *push = push_of(feature);
+            }
+            // A floor under the weakest push an explanation can list, found without a branch:
+            // the smallest of EXPLAIN_TOP maxima over interleaved lanes (that many distinct
+            // pushes, or zeros, so the EXPLAIN_TOP-th strongest positive push is at least as
+            // strong). Only pushes at or above it are offered to `insert_top`, whose branches
+            // mispredict about once per insertion.
+            let used = features.items.len().div_ceil(EXPLAIN_TOP) * EXPLAIN_TOP;
+            let mut maxima = [0f32; EXPLAIN_TOP];
+            for lanes in pushes[..used].chunks_exact(EXPLAIN_TOP) {
+                for (maximum, push) in maxima.iter_mut().zip(lanes) {
+                    *maximum = if *push > *maximum { *push } else { *maximum };
+                }
+            }
+            let floor = maxima.iter().fold(f32::INFINITY, |a, b| a.min(*b));
+            for (index, push) in pushes[..features.items.len()].iter().enumerate() {
+                if *push >= floor {
+                    insert_top(&mut top, *push, index);
+                }
+            }
+        } else {
+            for (index, feature) in features.items.iter().enumerate() {
+                insert_top(&mut top, push_of(feature), index);
+            }
         }
         let scale = self.column_scale.0[column];
         for (push, _) in &mut top {
