@@ -287,6 +287,22 @@ pub(crate) fn is_py_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
+/// Python's `str.split()` with no arguments: the non-empty runs between whitespace. ASCII text
+/// (nearly every post) is split on bytes, the rest on characters; both use Python's whitespace.
+fn py_split(text: &str) -> impl Iterator<Item = &str> {
+    let ascii = text.is_ascii();
+    text.split(move |c: char| {
+        if ascii {
+            // For ASCII text `c` is one byte: a table-free test of Python's ASCII whitespace
+            // (space, \t \n \v \f \r and the separators \x1c..\x1f).
+            matches!(c, ' ' | '\t'..='\r' | '\u{1c}'..='\u{1f}')
+        } else {
+            is_py_space(c)
+        }
+    })
+    .filter(|raw| !raw.is_empty())
+}
+
 /// Python's `str.strip()` with no arguments.
 #[inline]
 pub(crate) fn py_strip(text: &str) -> &str {
@@ -472,10 +488,7 @@ impl Vader {
 
         let mut lower_buf = String::with_capacity(processed.len());
         let mut tokens: Vec<Token> = Vec::with_capacity(processed.len() / 4 + 1);
-        for raw in processed.split(is_py_space) {
-            if raw.is_empty() {
-                continue;
-            }
+        for raw in py_split(processed) {
             let token = strip_punc_if_word(raw);
             let start = lower_buf.len();
             if token.is_ascii() {
@@ -625,7 +638,9 @@ fn scalar_inc_dec(token: &Token, valence: f64, is_cap_diff: bool) -> f64 {
 /// The reference's `negated([word])`: a `NEGATE` word or anything containing "n't".
 #[inline]
 fn is_negated(token: &Token, lower: &str) -> bool {
-    token.info.negation || lower.contains("n't")
+    // A byte window scan: `str::contains` sets up a two-way searcher per call, which cost more
+    // than the scan of these short tokens.
+    token.info.negation || lower.as_bytes().windows(3).any(|w| w == b"n't")
 }
 
 /// The reference's `_negation_check`.
