@@ -122,7 +122,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  VADER                        {vader_cost:7.2}");
     println!("  features                     {features_cost:7.2}");
     println!("  models + explanations + rules{models:7.2}");
-    println!("    the five models alone        {predictions:7.2}  (all five explained; analyze skips the reason of non-complaints)");
+    println!(
+        "    the five models alone        {predictions:7.2}  (all five explained; analyze skips the reason of non-complaints)"
+    );
     println!("  analysis → JSON              {json:7.2}");
     println!("  whole Analyzer::analyze      {whole:7.2}  (language + VADER + features + models)");
     Ok(())

@@ -6,6 +6,7 @@
 //! feature definitions here do not change, which the `FEATURES_VERSION` string records.
 
 use switchyard_domain::VaderScores;
+use switchyard_text::ascii_runs::word_run;
 
 /// Changes whenever tokenisation or feature definitions change; stored in every model file and
 /// checked when a model is loaded.
@@ -547,27 +548,19 @@ fn starts_with_ignore_case(text: &str, pattern: &str) -> bool {
 fn word_len(text: &str) -> usize {
     let bytes = text.as_bytes();
     let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        if byte.is_ascii_alphanumeric() || byte == b'_' {
-            i += 1;
-            continue;
-        }
-        if byte == b'\'' {
-            match bytes.get(i + 1) {
-                Some(next) if next.is_ascii_alphabetic() => {
-                    i += 1;
-                    continue;
-                }
+    loop {
+        // Letters, digits and `_`, eight bytes at a time.
+        i += word_run(&bytes[i..]);
+        match bytes.get(i) {
+            Some(b'\'') => match bytes.get(i + 1) {
+                Some(next) if next.is_ascii_alphabetic() => i += 1,
                 Some(next) if !next.is_ascii() => return unicode_word_len(text),
-                _ => break,
-            }
+                _ => return i,
+            },
+            Some(byte) if !byte.is_ascii() => return unicode_word_len(text),
+            _ => return i,
         }
-        if !byte.is_ascii() {
-            return unicode_word_len(text);
-        }
-        break;
     }
-    i
 }
 
 /// Whether `word` has at least two letters and no lower-case one (`LATE`, `OMG2`).

@@ -16,6 +16,7 @@
 //! The folded tokens are written into one buffer, each surrounded by single spaces
 //! (`" late again delta "`); each token is a slice of it.
 
+use switchyard_text::ascii_runs::alnum_run;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
 /// What kind of token a word is.
@@ -367,18 +368,22 @@ fn scan_ascii(text: &str, out: &mut TokenizedText) {
             index += 1;
             continue;
         };
-        let continues = if kind == TokenKind::Word { ALNUM } else { TAG };
         let mut end = start + 1;
-        loop {
-            let next = class(bytes, end);
-            if next & continues != 0
-                || (kind == TokenKind::Mention
-                    && next & JOIN != 0
-                    && class(bytes, end + 1) & ALNUM != 0)
-            {
-                end += 1;
-            } else {
-                break;
+        if kind == TokenKind::Word {
+            // Letters and digits, eight bytes at a time.
+            end += alnum_run(&bytes[end..]);
+        } else {
+            loop {
+                let next = class(bytes, end);
+                if next & TAG != 0
+                    || (kind == TokenKind::Mention
+                        && next & JOIN != 0
+                        && class(bytes, end + 1) & ALNUM != 0)
+                {
+                    end += 1;
+                } else {
+                    break;
+                }
             }
         }
         let open = out.folded.len();

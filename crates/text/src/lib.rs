@@ -2,6 +2,7 @@
 //! fast language detection and a lowercase word tokenizer. No I/O, no async, no allocation-heavy
 //! hot paths: these run on every post.
 
+pub mod ascii_runs;
 pub mod language;
 pub mod tokens;
 pub mod vader;
