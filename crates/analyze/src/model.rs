@@ -20,7 +20,7 @@ pub const EXPLAIN_TOP: usize = 4;
 /// Posts with up to this many features have their explanations chosen from a stack array of
 /// pushes (longer ones feature by feature).
 const EXPLAIN_BATCH: usize = 256;
-const _: () = assert!(EXPLAIN_BATCH % EXPLAIN_TOP == 0);
+const _: () = assert!(EXPLAIN_BATCH.is_multiple_of(EXPLAIN_TOP));
 
 /// What a model file says about itself: identity, labels, feature space, calibration and how it
 /// was trained (data sets, splits, licences).

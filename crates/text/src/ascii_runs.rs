@@ -22,7 +22,7 @@ fn word_bytes(x: u64, underscore: bool) -> u64 {
     let ascii = !x & HIGHS;
     let low7 = x & !HIGHS;
     let digits = in_range(low7, b'0', b'9');
-    let letters = in_range(low7 | ONES * 0x20, b'a', b'z');
+    let letters = in_range(low7 | (ONES * 0x20), b'a', b'z');
     let underscores = if underscore {
         in_range(low7, b'_', b'_')
     } else {
