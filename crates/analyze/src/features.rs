@@ -722,20 +722,29 @@ mod tests {
             "a", "Z", "7", "_", "'", "\u{2019}", "é", "ß", "😀", " ", ".", "-", "#", "b",
         ];
         let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut words = 0;
         for _ in 0..20_000 {
             let mut text = String::new();
-            for _ in 0..(state % 9) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push_str(alphabet[(state % alphabet.len() as u64) as usize]);
+            for _ in 0..next() % 9 {
+                text.push_str(alphabet[(next() % alphabet.len() as u64) as usize]);
             }
+            words += usize::from(word_len(&text) > 0);
             assert_eq!(word_len(&text), unicode_word_len(&text), "{text:?}");
             let word = &text[..word_len(&text)];
             let letters = word.chars().filter(|ch| ch.is_alphabetic()).count();
             let all_caps = letters >= 2 && !word.chars().any(char::is_lowercase);
             assert_eq!(is_all_caps(word), all_caps, "{word:?}");
         }
+        assert!(
+            words > 5_000,
+            "only {words} generated texts start with a word"
+        );
     }
 
     #[test]

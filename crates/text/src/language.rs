@@ -813,3 +813,97 @@ fn add_mask(mask: LangMask, weight: f32, scores: &mut [f32; LATIN_LANGUAGES.len(
         bits &= bits - 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The evidence the word loops collect from `text`: `(script counts, Latin scores)`.
+    fn evidence(
+        text: &str,
+        ascii_path: bool,
+    ) -> ([u32; SCRIPT_COUNT], [f32; LATIN_LANGUAGES.len()]) {
+        let mut counts = [0u32; SCRIPT_COUNT];
+        let mut scores = [0f32; LATIN_LANGUAGES.len()];
+        if ascii_path {
+            score_ascii_text(text.as_bytes(), &LATIN, &mut counts, &mut scores);
+        } else {
+            score_text(
+                text,
+                &LATIN,
+                &mut counts,
+                &mut ScriptHints::default(),
+                &mut scores,
+            );
+        }
+        (counts, scores)
+    }
+
+    #[test]
+    fn the_ascii_word_loop_matches_the_general_one() {
+        // Generated texts from pieces that cover every branch: common words of several
+        // languages (short and long), apostrophes, mentions, links, digits, punctuation and
+        // every kind of ASCII whitespace, including the separators \x1c..\x1f.
+        let pieces = [
+            "the",
+            "The",
+            "and",
+            "der",
+            "und",
+            "les",
+            "est",
+            "que",
+            "para",
+            "DON'T",
+            "'quoted'",
+            "l'homme",
+            "internationalization",
+            "Supercalifragilistic",
+            "@user",
+            "http://x.co/a",
+            "https://t.co/b",
+            "www.example.com",
+            "42",
+            "a1b2",
+            "!!",
+            "?",
+            ",",
+            ".",
+            "-",
+            "_x_",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\x0b",
+            "\x0c",
+            "\r",
+            "\x1c",
+            "\x1f",
+            "''",
+            "e-mail",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut nonempty = 0;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..next() % 14 {
+                let state = next();
+                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+                if state % 3 == 0 {
+                    text.push(' ');
+                }
+            }
+            let (counts, _) = evidence(&text, true);
+            nonempty += usize::from(counts[0] > 0);
+            assert_eq!(evidence(&text, true), evidence(&text, false), "{text:?}");
+        }
+        assert!(nonempty > 10_000, "only {nonempty} texts had Latin letters");
+    }
+}
