@@ -20,7 +20,7 @@ pub const EXPLAIN_TOP: usize = 4;
 /// Posts with up to this many features have their explanations chosen from a stack array of
 /// pushes (longer ones feature by feature).
 const EXPLAIN_BATCH: usize = 256;
-const _: () = assert!(EXPLAIN_BATCH.is_multiple_of(EXPLAIN_TOP));
+const _: () = assert!(EXPLAIN_BATCH.is_multiple_of(EXPLAIN_TOP) && EXPLAIN_BATCH <= 1 << 16);
 
 /// What a model file says about itself: identity, labels, feature space, calibration and how it
 /// was trained (data sets, splits, licences).
@@ -662,10 +662,17 @@ impl ModelSet {
                 }
             }
             let floor = maxima.iter().fold(f32::INFINITY, |a, b| a.min(*b));
+            // The pushes at or above the floor, gathered without a branch (always written,
+            // kept by advancing the count), then offered in feature order.
+            let mut candidates = [0u16; EXPLAIN_BATCH];
+            let mut count = 0;
             for (index, push) in pushes[..features.items.len()].iter().enumerate() {
-                if *push >= floor {
-                    insert_top(&mut top, *push, index);
-                }
+                candidates[count] = index as u16;
+                count += usize::from(*push >= floor);
+            }
+            for &index in &candidates[..count] {
+                let index = usize::from(index);
+                insert_top(&mut top, pushes[index], index);
             }
         } else {
             for (index, feature) in features.items.iter().enumerate() {

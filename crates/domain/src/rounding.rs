@@ -22,14 +22,12 @@ macro_rules! round_half_away {
                 let truncated = self as $int as $float;
                 // Exact: below 2^(mantissa bits) a float's fractional part is itself a float.
                 let fraction = self - truncated;
-                if fraction >= 0.5 {
-                    truncated + 1.0
-                } else if fraction <= -0.5 {
-                    truncated - 1.0
-                } else {
-                    // Keeps the sign of -0.4 → -0.0 like `round()`.
-                    truncated.copysign(self)
-                }
+                // One step away from zero when the fraction is at least a half, chosen by
+                // arithmetic (these fractions are data: branches on them mispredicted). The
+                // sign of `self` goes on the result: -0.4 → -0.0 like `round()`, and a step
+                // never changes the sign of a non-zero result.
+                let step = <$int>::from(fraction >= 0.5) - <$int>::from(fraction <= -0.5);
+                (truncated + step as $float).copysign(self)
             }
         }
     };

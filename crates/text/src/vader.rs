@@ -827,16 +827,12 @@ fn score_valence(sentiments: &[f64], text: &str) -> VaderScores {
     let mut pos_sum = 0.0;
     let mut neg_sum = 0.0;
     let mut neu_count = 0usize;
+    // Without branches on the signs (data): adding 0.0 leaves both sums exactly as they were
+    // (neither is ever -0.0: they start at +0.0 and only move away from it).
     for &s in sentiments {
-        if s > 0.0 {
-            pos_sum += s + 1.0;
-        }
-        if s < 0.0 {
-            neg_sum += s - 1.0;
-        }
-        if s == 0.0 {
-            neu_count += 1;
-        }
+        pos_sum += if s > 0.0 { s + 1.0 } else { 0.0 };
+        neg_sum += if s < 0.0 { s - 1.0 } else { 0.0 };
+        neu_count += usize::from(s == 0.0);
     }
     if pos_sum > neg_sum.abs() {
         pos_sum += punct;
