@@ -126,6 +126,8 @@ pub struct Features {
     pub text: String,
     pub tokens: Vec<Token>,
     pub items: Vec<Feature>,
+    /// Where in `items` the bias feature is (explanations leave it out).
+    pub(crate) bias: Option<usize>,
 }
 
 pub(crate) const SEED_WORD: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -255,6 +257,7 @@ impl Features {
         self.text.clear();
         self.tokens.clear();
         self.items.clear();
+        self.bias = None;
         self.tokenize(text);
         self.push_token_features();
         self.push_dense_features(vader);
@@ -439,6 +442,7 @@ impl Features {
     }
 
     fn push_dense_features(&mut self, vader: &VaderScores) {
+        self.bias = Some(self.items.len());
         self.push_dense(Dense::Bias, 1.0);
         self.push_dense(Dense::VaderCompound, vader.compound as f32);
         self.push_dense(Dense::VaderPositive, vader.pos as f32);

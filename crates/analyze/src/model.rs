@@ -678,8 +678,19 @@ impl ModelSet {
         let mut top = EMPTY_TOP;
         let mut pushes = [0f32; EXPLAIN_BATCH];
         if features.items.len() <= EXPLAIN_BATCH {
+            // Every feature's push, then the bias's cleared by its index (a test of each
+            // feature's origin was a branch per feature and model).
             for (push, feature) in pushes.iter_mut().zip(&features.items) {
-                *push = push_of(feature);
+                *push = f32::from(self.row(feature.hash).0[column]) * feature.value;
+            }
+            let bias = features.bias.or_else(|| {
+                features
+                    .items
+                    .iter()
+                    .position(|f| f.origin == Origin::Dense(Dense::Bias))
+            });
+            if let Some(push) = bias.and_then(|index| pushes.get_mut(index)) {
+                *push = 0.0;
             }
             // A floor under the weakest push an explanation can list, found without a branch:
             // the smallest of EXPLAIN_TOP maxima over interleaved lanes (that many distinct

@@ -318,14 +318,16 @@ macro_rules! json_float {
         impl JsonFloat for $float {
             #[inline]
             fn scaled(self) -> Option<i64> {
-                // Not finite, zero (serde keeps the sign of -0.0) or too large: the formatter
-                // decides.
-                if !self.is_finite() || self.abs() >= 1_000.0 || self == 0.0 {
+                // Not finite or too large: the formatter decides.
+                if !self.is_finite() || self.abs() >= 1_000.0 {
                     return None;
                 }
                 let scale = SCALE as $float;
                 let k = (self * scale).round_half_away();
-                (k / scale == self).then_some(k as i64)
+                // -0.0 too (serde keeps its sign; `write_scaled` writes 0 as `0.0`). Zeros are
+                // common (VADER's shares), so +0.0 stays on this path: a branch on `== 0.0`
+                // mispredicted.
+                (k / scale == self && !(k == 0.0 && self.is_sign_negative())).then_some(k as i64)
             }
         }
     };
