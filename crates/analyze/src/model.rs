@@ -640,13 +640,13 @@ impl ModelSet {
         {
             let probabilities = &mut scores[range.clone()];
             softmax_in_place(probabilities, *temperature);
-            let mut winner = 0;
-            for (i, p) in probabilities.iter().enumerate() {
-                if *p > probabilities[winner] {
-                    winner = i;
-                }
-            }
-            *best = (winner, probabilities[winner]);
+            // The first most probable class, by selects (which class wins is data).
+            let first = probabilities.first().copied().unwrap_or(0.0);
+            let (winner, probability) = probabilities.iter().enumerate().skip(1).fold(
+                (0, first),
+                |(winner, most), (i, p)| if *p > most { (i, *p) } else { (winner, most) },
+            );
+            *best = (winner, probability);
         }
         SetScores { best }
     }
