@@ -313,28 +313,46 @@ trait JsonFloat: Serialize + Copy {
     fn scaled(self) -> Option<i64>;
 }
 
-macro_rules! json_float {
-    ($float:ty) => {
-        impl JsonFloat for $float {
-            #[inline]
-            fn scaled(self) -> Option<i64> {
-                // Not finite or too large: the formatter decides.
-                if !self.is_finite() || self.abs() >= 1_000.0 {
-                    return None;
-                }
-                let scale = SCALE as $float;
-                let k = (self * scale).round_half_away();
-                // -0.0 too (serde keeps its sign; `write_scaled` writes 0 as `0.0`). Zeros are
-                // common (VADER's shares), so +0.0 stays on this path: a branch on `== 0.0`
-                // mispredicted.
-                (k / scale == self && !(k == 0.0 && self.is_sign_negative())).then_some(k as i64)
-            }
+impl JsonFloat for f64 {
+    #[inline]
+    fn scaled(self) -> Option<i64> {
+        // Not finite or too large: the formatter decides.
+        if !self.is_finite() || self.abs() >= 1_000.0 {
+            return None;
         }
-    };
+        let scale = SCALE as f64;
+        let k = (self * scale).round_half_away();
+        // -0.0 too (serde keeps its sign; `write_scaled` writes 0 as `0.0`). Zeros are common
+        // (VADER's shares), so +0.0 stays on this path: a branch on `== 0.0` mispredicted.
+        (k / scale == self && !(k == 0.0 && self.is_sign_negative())).then_some(k as i64)
+    }
 }
 
-json_float!(f32);
-json_float!(f64);
+impl JsonFloat for f32 {
+    /// Without a division (most of a post's numbers are `f32`, and a division's latency sat on
+    /// this path): `self × 10,000` is exact in `f64`, and `self` is the `f32` nearest to
+    /// `k / 10,000` exactly when `|self × 10,000 − k|` is below 10,000 × half the spacing of
+    /// `f32`s around `self` (the smaller spacing at a power of two; an exact tie is left to the
+    /// formatter, as are zeros and values too small to have a normal spacing).
+    #[inline]
+    fn scaled(self) -> Option<i64> {
+        let bits = self.abs().to_bits();
+        let exponent = bits >> 23;
+        // Not finite, too large, zero or tiny: the formatter decides.
+        if !self.is_finite() || self.abs() >= 1_000.0 || exponent <= 23 {
+            return None;
+        }
+        let spacing = f32::from_bits((exponent - 23) << 23);
+        let half_below = if bits & 0x7F_FFFF == 0 {
+            spacing / 4.0
+        } else {
+            spacing / 2.0
+        };
+        let exact = f64::from(self) * SCALE as f64;
+        let k = exact.round_half_away();
+        ((exact - k).abs() < f64::from(half_below) * SCALE as f64).then_some(k as i64)
+    }
+}
 
 /// A number exactly as serde_json formats it (`null` when not finite). Explanation weights,
 /// confidences and VADER's scores are rounded to 3–4 decimals, and for those the shortest
@@ -424,9 +442,24 @@ mod tests {
             json_number(&mut out, value);
             check(&mut out, serde_json::to_string(&value).unwrap());
         }
+        // Arbitrary floats, most of them not 4-decimal numbers: the fast path must give way.
+        let mut bits = 0x3000_0000u32;
+        while bits < 0x4500_0000 {
+            for value in [f32::from_bits(bits), -f32::from_bits(bits)] {
+                json_number(&mut out, value);
+                check(&mut out, serde_json::to_string(&value).unwrap());
+            }
+            bits += 0x0000_1F3B;
+        }
         for value in [
             0.0f32,
             -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            512.0,
+            0.000_1,
+            999.999_9,
             0.945_421_4,
             1e-7,
             999.9995,
