@@ -683,7 +683,15 @@ impl ModelSet {
             for (push, feature) in pushes.iter_mut().zip(&features.items) {
                 *push = f32::from(self.row(feature.hash).0[column]) * feature.value;
             }
-            let bias = features.bias.or_else(|| {
+            let is_bias = |index: &usize| {
+                features
+                    .items
+                    .get(*index)
+                    .is_some_and(|f| f.origin == Origin::Dense(Dense::Bias))
+            };
+            // The index extraction recorded, checked (the items are public and could have been
+            // edited since), else a search.
+            let bias = features.bias.filter(is_bias).or_else(|| {
                 features
                     .items
                     .iter()
@@ -695,8 +703,8 @@ impl ModelSet {
             // A floor under the weakest push an explanation can list, found without a branch:
             // the smallest of EXPLAIN_TOP maxima over interleaved lanes (that many distinct
             // pushes, or zeros, so the EXPLAIN_TOP-th strongest positive push is at least as
-            // strong). Only pushes at or above it are offered to `insert_top`, whose branches
-            // mispredict about once per insertion.
+            // strong). Only pushes at or above it become candidates for the top (a test per
+            // feature and model there mispredicted about once per insertion).
             let used = features.items.len().div_ceil(EXPLAIN_TOP) * EXPLAIN_TOP;
             let mut maxima = [0f32; EXPLAIN_TOP];
             for lanes in pushes[..used].chunks_exact(EXPLAIN_TOP) {
