@@ -166,12 +166,7 @@ impl Analyzer {
 
     /// `name@version` of every model and rule set this analyser uses.
     pub fn model_versions(&self) -> Vec<String> {
-        let mut versions: Vec<String> = self
-            .models
-            .headers
-            .iter()
-            .map(|h| format!("{}@{}", h.name, h.version))
-            .collect();
+        let mut versions: Vec<String> = self.models.headers.iter().map(ModelHeader::id).collect();
         versions.push(rules::URGENCY_MODEL.to_string());
         versions.push(rules::INTENT_RULES.to_string());
         versions

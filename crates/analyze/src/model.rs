@@ -46,6 +46,13 @@ pub struct ModelHeader {
     pub licence: String,
 }
 
+impl ModelHeader {
+    /// `name@version`, as results report the model.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+}
+
 /// A trained linear model: `weights[bucket * classes + class]`.
 #[derive(Debug, Clone)]
 pub struct LinearModel {
@@ -86,7 +93,7 @@ impl LinearModel {
             });
         }
         let mask = (1u64 << header.hash_bits) - 1;
-        let id = format!("{}@{}", header.name, header.version);
+        let id = header.id();
         Ok(LinearModel {
             header,
             weights,
@@ -562,10 +569,7 @@ impl ModelSet {
             columns.push(range);
         }
         Ok(ModelSet {
-            ids: models
-                .iter()
-                .map(|m| format!("{}@{}", m.header().name, m.header().version))
-                .collect(),
+            ids: models.iter().map(|m| m.header().id()).collect(),
             labels: models.iter().map(|m| m.header().classes.clone()).collect(),
             temperatures,
             columns,
