@@ -672,20 +672,15 @@ impl ModelSet {
         let (winner, probability) = scores.best(m);
         // The centred cell of the winning class is the feature's push towards it.
         let column = (range.start + winner).min(ROW_COLUMNS - 1);
-        let push_of = |feature: &Feature| {
-            if feature.origin == Origin::Dense(Dense::Bias) {
-                0.0
-            } else {
-                f32::from(self.row(feature.hash).0[column]) * feature.value
-            }
-        };
+        let push_of =
+            |feature: &Feature| f32::from(self.row(feature.hash).0[column]) * feature.value;
         let mut top = EMPTY_TOP;
         let mut pushes = [0f32; EXPLAIN_BATCH];
         if features.items.len() <= EXPLAIN_BATCH {
             // Every feature's push, then the bias's cleared by its index (a test of each
             // feature's origin was a branch per feature and model).
             for (push, feature) in pushes.iter_mut().zip(&features.items) {
-                *push = f32::from(self.row(feature.hash).0[column]) * feature.value;
+                *push = push_of(feature);
             }
             let is_bias = |index: &usize| {
                 features
@@ -728,7 +723,9 @@ impl ModelSet {
             top = top_of_candidates(&pushes, &candidates[..count]);
         } else {
             for (index, feature) in features.items.iter().enumerate() {
-                insert_top(&mut top, push_of(feature), index);
+                if feature.origin != Origin::Dense(Dense::Bias) {
+                    insert_top(&mut top, push_of(feature), index);
+                }
             }
         }
         let scale = self.column_scale.0[column];
