@@ -207,10 +207,16 @@ impl Analyzer {
     ) -> Analysis {
         let set = &self.models.set;
         let scores = set.score(features);
-        // Indices in `Task::ALL` order.
-        let [sentiment, complaint, intent, reason, toxicity] = [0, 1, 2, 3, 4];
-        let sentiment = set.predict(features, &scores, sentiment);
-        let complaint = set.predict(features, &scores, complaint);
+        // The set holds the models in `Task::ALL` order.
+        let predict = |task: Task| {
+            let m = Task::ALL
+                .iter()
+                .position(|t| *t == task)
+                .unwrap_or(usize::MAX);
+            set.predict(features, &scores, m)
+        };
+        let sentiment = predict(Task::Sentiment);
+        let complaint = predict(Task::Complaint);
         let complaint_probability = if complaint.label == "complaint" {
             complaint.confidence
         } else {
@@ -218,16 +224,11 @@ impl Analyzer {
         };
         let negative = sentiment.label == "negative";
         let matches = rules::match_all(features);
-        let intent = intent_with_rules(
-            set.predict(features, &scores, intent),
-            &matches,
-            complaint_probability,
-        );
+        let intent = intent_with_rules(predict(Task::Intent), &matches, complaint_probability);
         // A complaint's reason is only reported for complaints and negative posts, and only
         // then computed.
-        let reason = (complaint_probability >= 0.5 || negative)
-            .then(|| set.predict(features, &scores, reason));
-        let toxicity = set.predict(features, &scores, toxicity);
+        let reason = (complaint_probability >= 0.5 || negative).then(|| predict(Task::Reason));
+        let toxicity = predict(Task::Toxicity);
         let urgency = rules::assess_urgency(
             features,
             &matches,
