@@ -1,5 +1,5 @@
 //! Lengths of runs of ASCII word bytes, eight bytes at a time: the tokenisers (features, query
-//! matching, language detection) all cut words, and a byte loop that stops at a word's end
+//! matching, VADER's split) all cut words, and a byte loop that stops at a word's end
 //! mispredicts its exit once per word (word lengths are data). Here a word of up to 7 bytes takes
 //! one step whose branch goes the same way for nearly every word.
 
