@@ -16,8 +16,8 @@ pub struct VaderScores {
 
 /// One feature's push on a decision, for explanations ("no response" → complaint +1.3).
 ///
-/// Written as `{"feature": …, "weight": …}`; also read from the compact `[feature, weight]`
-/// form that the store keeps (see [`Analysis::write_json_compact`]).
+/// Written as `{"feature": …, "weight": …}`; also read from the `[feature, weight]` pair that
+/// rows stored between the object form and [`Analysis::write_json_stored`] hold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(from = "ContributionForm")]
 pub struct Contribution {
@@ -94,7 +94,12 @@ impl SentimentResult {
 }
 
 /// Everything the analysis layer adds to a post.
+///
+/// Serialised as an object (the public shape); read from that object or from the store's
+/// compact array ([`Analysis::write_json_stored`]). `remote = "Self"` makes the derives
+/// inherent functions that the trait impls below wrap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Analysis {
     /// ISO 639-1 code (`en`, `de`…), or `und` when undetermined.
     pub language: String,
@@ -112,23 +117,37 @@ pub struct Analysis {
     pub toxicity: Option<Prediction>,
 }
 
+impl Serialize for Analysis {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Analysis::serialize(self, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Analysis {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = Analysis;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an analysis object or the store's compact analysis array")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Analysis, A::Error> {
+                Analysis::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Analysis, A::Error> {
+                crate::stored_analysis::read_stored(seq)
+            }
+        }
+        deserializer.deserialize_any(Either)
+    }
+}
+
 impl Analysis {
     /// Appends exactly what `serde_json::to_writer(out, self)` writes (same keys, order and
     /// number formatting; test `write_json_matches_serde`), about five times faster: keys and
     /// plain strings are copied instead of escaped byte by byte. `switchyard analyze` writes one
     /// of these per post, so this is on its hot path.
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        self.write_json_as(out, false);
-    }
-
-    /// Like [`Analysis::write_json`], with each explanation entry as a `[feature, weight]` pair
-    /// instead of an object: ≈ 30 % smaller, which is how the store keeps it (a post's stored
-    /// analysis is its largest column). Deserialising reads both forms.
-    pub fn write_json_compact(&self, out: &mut Vec<u8>) {
-        self.write_json_as(out, true);
-    }
-
-    fn write_json_as(&self, out: &mut Vec<u8>, compact: bool) {
         out.extend_from_slice(b"{\"language\":");
         json_str(out, &self.language);
         out.extend_from_slice(b",\"language_confidence\":");
@@ -149,7 +168,6 @@ impl Analysis {
             self.sentiment.confidence,
             &self.sentiment.model,
             &self.sentiment.explain,
-            compact,
         );
         out.push(b'}');
         for (key, prediction) in [
@@ -162,7 +180,7 @@ impl Analysis {
             if let Some(p) = prediction {
                 out.extend_from_slice(key);
                 out.push(b'{');
-                json_prediction_fields(out, &p.label, p.confidence, &p.model, &p.explain, compact);
+                json_prediction_fields(out, &p.label, p.confidence, &p.model, &p.explain);
                 out.push(b'}');
             }
         }
@@ -206,7 +224,6 @@ fn json_prediction_fields(
     confidence: f32,
     model: &str,
     explain: &[Contribution],
-    compact: bool,
 ) {
     out.extend_from_slice(b"\"label\":");
     json_str(out, label);
@@ -219,19 +236,11 @@ fn json_prediction_fields(
         if i > 0 {
             out.push(b',');
         }
-        if compact {
-            out.push(b'[');
-            json_str(out, &contribution.feature);
-            out.push(b',');
-            json_number(out, contribution.weight);
-            out.push(b']');
-        } else {
-            out.extend_from_slice(b"{\"feature\":");
-            json_str(out, &contribution.feature);
-            out.extend_from_slice(b",\"weight\":");
-            json_number(out, contribution.weight);
-            out.push(b'}');
-        }
+        out.extend_from_slice(b"{\"feature\":");
+        json_str(out, &contribution.feature);
+        out.extend_from_slice(b",\"weight\":");
+        json_number(out, contribution.weight);
+        out.push(b'}');
     }
     out.push(b']');
 }
@@ -275,7 +284,7 @@ fn is_plain(bytes: &[u8]) -> bool {
 }
 
 /// A JSON string: copied between quotes when nothing in it needs escaping, else serde's.
-fn json_str(out: &mut Vec<u8>, text: &str) {
+pub(crate) fn json_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     if is_plain(bytes) {
         out.reserve(bytes.len() + 2);
@@ -307,7 +316,7 @@ const SCALE: i64 = 10_000;
 /// 4 decimals: `f32` (confidences, see [`round_confidence`], and explanation weights with 3
 /// decimals; f32 steps stay below 0.0001 under 1,000, so two 4-decimal values are never the
 /// same float and the decimal form is the shortest one) and `f64` (VADER's scores).
-trait JsonFloat: Serialize + Copy {
+pub(crate) trait JsonFloat: Serialize + Copy {
     /// `Some(k)` when the value is exactly the float nearest to `k / 10,000` and small enough
     /// (|value| < 1,000) that no shorter decimal maps to the same float.
     fn scaled(self) -> Option<i64>;
@@ -359,7 +368,7 @@ impl JsonFloat for f32 {
 /// round-trip form that serde_json prints is the decimal itself with trailing zeros trimmed:
 /// written here directly, the float formatter only runs for the rest (tests
 /// `fast_numbers_match_serde`).
-fn json_number<N: JsonFloat>(out: &mut Vec<u8>, number: N) {
+pub(crate) fn json_number<N: JsonFloat>(out: &mut Vec<u8>, number: N) {
     match number.scaled() {
         Some(k) => write_scaled(out, k),
         // Writing a number into a Vec cannot fail.
@@ -544,9 +553,7 @@ mod tests {
                 &[("😡 emoji", 1e-7), ("nan", f32::NAN)],
             )),
         };
-        let mut clean = analysis.clone();
-        clean.toxicity = None; // no NaN: this one must also read back from the compact form
-        let mut cases = vec![analysis.clone(), clean];
+        let mut cases = vec![analysis.clone()];
         analysis.sentiment.explain = vec![Contribution {
             feature: "starts with \"<user>\"".into(),
             weight: f32::INFINITY,
@@ -555,7 +562,6 @@ mod tests {
         analysis.toxicity = None;
         analysis.language_confidence = 0.0;
         cases.push(analysis);
-        let mut checked_round_trip = 0;
         for case in cases {
             let mut ours = Vec::new();
             case.write_json(&mut ours);
@@ -564,18 +570,25 @@ mod tests {
                 String::from_utf8(ours).unwrap(),
                 String::from_utf8(serde.clone()).unwrap()
             );
-            // The compact form reads back as the same analysis (NaN aside: JSON cannot hold it).
-            let mut compact = Vec::new();
-            case.write_json_compact(&mut compact);
-            assert!(compact.len() < serde.len());
-            if serde.windows(4).any(|w| w == b"null") {
-                continue;
-            }
-            checked_round_trip += 1;
-            let back: Analysis = serde_json::from_slice(&compact).unwrap();
-            let through_serde: Analysis = serde_json::from_slice(&serde).unwrap();
-            assert_eq!(format!("{back:?}"), format!("{through_serde:?}"));
         }
-        assert_eq!(checked_round_trip, 1);
+    }
+
+    #[test]
+    fn the_object_form_reads_back_with_either_explanation_shape() {
+        let object = r#"{"language":"en","language_confidence":0.9,"sentiment":{"vader":{"neg":0.1,"neu":0.9,"pos":0.0,"compound":-0.3},"label":"negative","confidence":0.8,"model":"s@1","explain":[{"feature":"late","weight":1.5}]},"complaint":{"label":"complaint","confidence":0.7,"model":"c@1","explain":[["late",2.0]]}}"#;
+        let analysis: Analysis = serde_json::from_str(object).unwrap();
+        assert_eq!(analysis.sentiment.explain[0].feature, "late");
+        assert_eq!(analysis.complaint.as_ref().unwrap().explain[0].weight, 2.0);
+        assert_eq!(analysis.intent, None);
+        let written = serde_json::to_string(&analysis).unwrap();
+        assert!(written.starts_with(r#"{"language":"en","#), "{written}");
+        assert_eq!(
+            serde_json::from_str::<Analysis>(&written).unwrap(),
+            analysis
+        );
+        let error = serde_json::from_str::<Analysis>("42")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("analysis object"), "{error}");
     }
 }

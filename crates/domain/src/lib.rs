@@ -6,6 +6,7 @@ pub mod channel;
 pub mod post;
 pub mod rounding;
 pub mod route;
+pub mod stored_analysis;
 pub mod testdata;
 pub mod time;
 

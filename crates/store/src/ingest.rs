@@ -18,7 +18,13 @@ const ROWS_PER_STATEMENT: usize = 500;
 
 /// A post, its analysis and its route are one row (migration 0003).
 const POST_COLUMNS: usize = 35;
-const POST_INSERT_HEAD: &str = "INSERT INTO posts (channel, external_id, thread_id, parent_id, \
+/// SQLite's verb: `OR FAIL` makes any other constraint failure stop the statement where it is
+/// instead of undoing the statement's earlier rows (`ABORT`, the default). Nothing needs that
+/// undo (a failed batch rolls back its whole transaction), and without it SQLite keeps no
+/// statement journal: every page a 500-row INSERT touched was copied there first. The
+/// `ON CONFLICT … DO NOTHING` below still decides duplicates.
+const SQLITE_INSERT_VERB: &str = "INSERT OR FAIL INTO";
+const POST_INSERT_HEAD: &str = "posts (channel, external_id, thread_id, parent_id, \
      author_handle, author_display_name, author_followers, author_verified, text, language, \
      created_at, ingested_at, visibility, permalink, likes, shares, replies, views, meta, \
      detected_language, sentiment, compound, complaint, intent, reason, urgency, toxicity, \
@@ -81,13 +87,13 @@ impl AnalysisRow {
     }
 }
 
-/// The analysis as stored JSON: `Analysis::write_json_compact` (explanations as `[feature,
-/// weight]` pairs, ≈ 30 % smaller than serde's objects and several times faster to write; the
-/// analysis is a post's largest column), with NUL escapes replaced ([`without_nul_escapes`]).
-/// Reading accepts this and the object form (rows stored before).
+/// The analysis as stored JSON: [`Analysis::write_json_stored`]'s positional array (each
+/// explanation feature once; ≈ half the object form, and the analysis is a post's largest
+/// column), with NUL escapes replaced ([`without_nul_escapes`]). Reading accepts this and the
+/// object forms that rows stored before hold.
 pub(crate) fn analysis_json(analysis: &Analysis) -> String {
-    let mut bytes = Vec::with_capacity(1536);
-    analysis.write_json_compact(&mut bytes);
+    let mut bytes = Vec::with_capacity(768);
+    analysis.write_json_stored(&mut bytes);
     // write_json writes UTF-8 (JSON text of `String`s and numbers).
     without_nul_escapes(String::from_utf8(bytes).unwrap_or_default())
 }
@@ -446,8 +452,12 @@ fn channel_static(name: &str) -> &'static str {
 }
 
 fn insert_posts_sql(backend: Backend, rows: usize) -> String {
+    let head = match backend {
+        Backend::Sqlite => SQLITE_INSERT_VERB,
+        Backend::Postgres => "INSERT INTO",
+    };
     format!(
-        "{POST_INSERT_HEAD}{}{POST_INSERT_CONFLICT}{}",
+        "{head} {POST_INSERT_HEAD}{}{POST_INSERT_CONFLICT}{}",
         values_sql(backend, rows, POST_COLUMNS, POST_JSON_COLUMNS),
         match backend {
             Backend::Sqlite => "",

@@ -458,7 +458,8 @@ async fn every_field_survives_a_round_trip(test: &TestStore) {
     full.post.engagement.views = Some(u64::MAX);
     full.post.meta = serde_json::json!({"airline": "delta", "nested": {"n": 1}});
     full.analysis.reason = Some(prediction("delay"));
-    // Explanations are stored as compact [feature, weight] pairs and must read back the same.
+    // Explanations name their features once per post in the stored form and must read back
+    // the same (the reason repeats the sentiment's features).
     full.analysis.sentiment.explain = vec![
         Contribution {
             feature: "no response".into(),
@@ -506,6 +507,36 @@ async fn every_field_survives_a_round_trip(test: &TestStore) {
     assert!(stored.corrections.is_empty());
     assert!(stored.post.ingested_at <= Utc::now());
     assert!(store.get_post(id + 1000).await.unwrap().is_none());
+
+    // Rows stored by earlier versions hold the analysis as an object, with explanations as
+    // objects or as [feature, weight] pairs: both still read.
+    let object = serde_json::to_value(&full.analysis).unwrap();
+    let mut pairs = object.clone();
+    pairs["sentiment"]["explain"] =
+        serde_json::json!([["no response", 1.25], ["starts with \"<user>\" 🚀", -0.5]]);
+    for older in [object, pairs] {
+        let json = older.to_string();
+        match store.db() {
+            Db::Sqlite(pool) => {
+                sqlx::query("UPDATE posts SET analysis = $1 WHERE id = $2")
+                    .bind(&json)
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            }
+            Db::Postgres(pool) => {
+                sqlx::query("UPDATE posts SET analysis = $1::jsonb WHERE id = $2")
+                    .bind(&json)
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            }
+        }
+        let stored = store.get_post(id).await.unwrap().unwrap();
+        assert_eq!(stored.analysis, full.analysis, "{json}");
+    }
 }
 
 /// 20 posts over two channels, sentiments, intents, queues, languages and authors.
