@@ -241,13 +241,7 @@ impl Analyzer {
         Analysis {
             language: "und".to_string(),
             language_confidence: 0.0,
-            sentiment: SentimentResult {
-                vader,
-                label: sentiment.label,
-                confidence: sentiment.confidence,
-                model: sentiment.model,
-                explain: sentiment.explain,
-            },
+            sentiment: SentimentResult::new(vader, sentiment),
             complaint: Some(complaint),
             intent: Some(intent),
             reason,

@@ -74,6 +74,17 @@ pub struct SentimentResult {
 }
 
 impl SentimentResult {
+    /// VADER's scores with the customer-care model's prediction.
+    pub fn new(vader: VaderScores, prediction: Prediction) -> Self {
+        SentimentResult {
+            vader,
+            label: prediction.label,
+            confidence: prediction.confidence,
+            model: prediction.model,
+            explain: prediction.explain,
+        }
+    }
+
     /// A sentiment result taken from VADER alone (compound ≥ 0.05 positive, ≤ −0.05 negative).
     pub fn from_vader(vader: VaderScores) -> Self {
         let label = if vader.compound >= 0.05 {

@@ -195,13 +195,7 @@ pub(crate) fn read_stored<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Analysis
     Ok(Analysis {
         language,
         language_confidence,
-        sentiment: SentimentResult {
-            vader,
-            label: sentiment.label,
-            confidence: sentiment.confidence,
-            model: sentiment.model,
-            explain: sentiment.explain,
-        },
+        sentiment: SentimentResult::new(vader, sentiment),
         complaint,
         intent,
         reason,
