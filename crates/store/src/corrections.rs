@@ -102,7 +102,7 @@ impl Store {
             backend.placeholder(3)
         );
         let now = to_micros(Utc::now());
-        let record: CorrectionRecord = with_write_tx!(&self.inner.db, |tx| {
+        let record: CorrectionRecord = with_write_tx!(self.inner, |tx| {
             let stored: Option<Json<Analysis>> =
                 sqlx::query_scalar("SELECT analysis FROM posts WHERE id = $1")
                     .bind(post_id)

@@ -200,7 +200,7 @@ impl Store {
         let full_post_sql = insert_posts_sql(backend, ROWS_PER_STATEMENT);
 
         let index_order = self.inner.index_order.lock().await;
-        let mut inserted: Vec<(usize, PostId)> = with_write_tx!(&self.inner.db, |tx| {
+        let mut inserted: Vec<(usize, PostId)> = with_write_tx!(self.inner, |tx| {
             let mut inserted: Vec<(usize, PostId)> = Vec::with_capacity(candidates.len());
             let highest_before: Option<i64> = if backend == Backend::Sqlite {
                 Some(
@@ -392,7 +392,7 @@ impl Store {
             backend.placeholder(8)
         );
         let now = to_micros(Utc::now());
-        let updated = with_write_tx!(&self.inner.db, |tx| {
+        let updated = with_write_tx!(self.inner, |tx| {
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(row.queue.as_str())
                 .bind(row.priority)

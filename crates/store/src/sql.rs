@@ -17,12 +17,14 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
-/// Runs `$body` inside one write transaction (`BEGIN IMMEDIATE` on SQLite, so concurrent writers
-/// queue on the busy timeout) and commits it. An early return with `?` rolls back.
+/// Runs `$body` inside one write transaction of the store `$inner` (`BEGIN IMMEDIATE` on SQLite's
+/// writer connection, so concurrent writers queue on the busy timeout) and commits it. An early
+/// return with `?` rolls back.
 macro_rules! with_write_tx {
-    ($db:expr, |$tx:ident| $body:expr) => {
-        match $db {
+    ($inner:expr, |$tx:ident| $body:expr) => {
+        match &$inner.db {
             $crate::store::Db::Sqlite(pool) => {
+                let pool = $inner.sqlite_writer.as_ref().unwrap_or(pool);
                 #[allow(unused_mut)]
                 let mut $tx = $crate::error::DbContext::during(
                     pool.begin_with("BEGIN IMMEDIATE").await,
