@@ -58,7 +58,9 @@ impl Analysis {
             }
         }
 
-        out.extend_from_slice(b"[2,");
+        out.push(b'[');
+        write_index(out, usize::from(FORMAT_VERSION));
+        out.push(b',');
         json_str(out, &self.language);
         out.push(b',');
         json_number(out, self.language_confidence);
@@ -100,8 +102,8 @@ impl Analysis {
     }
 }
 
-/// A feature index in decimal. A post names a few dozen features at most, and the formatter
-/// (`write!`) cost more than the rest of the stored form together.
+/// A small number (a feature index, the format version) in decimal, without the formatting
+/// machinery: a post names a few dozen features at most, so one or two digits.
 fn write_index(out: &mut Vec<u8>, index: usize) {
     if index < 10 {
         out.push(b'0' + index as u8);

@@ -119,7 +119,9 @@ impl OpenOptions {
         self
     }
 
-    /// The most database connections to hold open (default: 4 for SQLite, 10 for PostgreSQL).
+    /// The most database connections to hold open (default: 4 for SQLite, plus the one writer
+    /// connection of a SQLite file; 10 for PostgreSQL). Writers wait for the writer connection
+    /// up to the connect timeout.
     pub fn max_connections(mut self, max: u32) -> Self {
         self.max_connections = Some(max.max(1));
         self
