@@ -5,7 +5,7 @@
 //! The hash is our own (stable across crate upgrades): a model file stays valid as long as the
 //! feature definitions here do not change, which the `FEATURES_VERSION` string records.
 
-use switchyard_domain::VaderScores;
+use switchyard_domain::{SmolStr, SmolStrBuilder, VaderScores};
 use switchyard_text::ascii_runs::word_run;
 
 /// Changes whenever tokenisation or feature definitions change; stored in every model file and
@@ -501,15 +501,16 @@ impl Features {
     }
 
     /// A readable name for a feature, for explanations (`"no response"`, `"not …helpful"`).
-    pub fn name(&self, origin: Origin) -> String {
+    /// Names of up to 23 bytes (most words and word pairs) are kept inline, without allocating;
+    /// the fixed names are static.
+    pub fn name(&self, origin: Origin) -> SmolStr {
         match origin {
-            Origin::Unigram(i) => self.token_text(i as usize).to_string(),
+            Origin::Unigram(i) => SmolStr::new(self.token_text(i as usize)),
             Origin::Negated(i) => {
-                let token = self.token_text(i as usize);
-                let mut name = String::with_capacity(token.len() + 6);
+                let mut name = SmolStrBuilder::new();
                 name.push_str("not …");
-                name.push_str(token);
-                name
+                name.push_str(self.token_text(i as usize));
+                name.finish()
             }
             Origin::Bigram(first) => {
                 let second = if first == u16::MAX {
@@ -521,21 +522,19 @@ impl Features {
                     .tokens
                     .get(second)
                     .map_or("", |_| self.token_text(second));
-                let first_text = if first == u16::MAX {
-                    "starts with \""
-                } else {
-                    self.token_text(first as usize)
-                };
-                let mut name = String::with_capacity(first_text.len() + second_text.len() + 1);
-                name.push_str(first_text);
-                name.push_str(if first == u16::MAX { "" } else { " " });
-                name.push_str(second_text);
+                let mut name = SmolStrBuilder::new();
                 if first == u16::MAX {
+                    name.push_str("starts with \"");
+                    name.push_str(second_text);
                     name.push('"');
+                } else {
+                    name.push_str(self.token_text(first as usize));
+                    name.push(' ');
+                    name.push_str(second_text);
                 }
-                name
+                name.finish()
             }
-            Origin::Dense(which) => which.name().to_string(),
+            Origin::Dense(which) => SmolStr::new_static(which.name()),
         }
     }
 }
@@ -708,7 +707,7 @@ mod tests {
         let names: Vec<String> = features
             .items
             .iter()
-            .map(|f| features.name(f.origin))
+            .map(|f| features.name(f.origin).to_string())
             .collect();
         assert!(names.contains(&"no response".to_string()), "{names:?}");
         assert!(names.contains(&"not …response".to_string()), "{names:?}");

@@ -25,7 +25,9 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
-use switchyard_domain::{Analysis, Contribution, Prediction, SentimentResult, VaderScores};
+use switchyard_domain::{
+    Analysis, Contribution, Prediction, SentimentResult, SmolStr, VaderScores, format_smolstr,
+};
 use switchyard_text::Vader;
 
 /// The model files shipped in the binary (`models/` at the repository root, written by
@@ -239,7 +241,7 @@ impl Analyzer {
             },
         );
         Analysis {
-            language: "und".to_string(),
+            language: SmolStr::new_static("und"),
             language_confidence: 0.0,
             sentiment: SentimentResult::new(vader, sentiment),
             complaint: Some(complaint),
@@ -269,14 +271,14 @@ fn intent_with_rules(
         if let Some(phrase) = matches[group] {
             let group = rules::ALL_GROUPS[group];
             let mut explain = vec![Contribution {
-                feature: format!("{}: \"{phrase}\"", group.name),
+                feature: format_smolstr!("{}: \"{phrase}\"", group.name),
                 weight: group.weight,
             }];
             explain.extend(model.explain.into_iter().take(2));
             return Prediction {
-                label: label.to_string(),
+                label: SmolStr::new_static(label),
                 confidence: RULE_CONFIDENCE,
-                model: format!("{}+{}", model.model, rules::INTENT_RULES),
+                model: format_smolstr!("{}+{}", model.model, rules::INTENT_RULES),
                 explain,
             };
         }
@@ -288,10 +290,10 @@ fn intent_with_rules(
 const RULE_CONFIDENCE: f32 = 0.7;
 
 /// Language from `switchyard-text`'s detector (ISO 639-1 or `und`).
-fn detect_language(text: &str) -> (String, f32) {
+fn detect_language(text: &str) -> (SmolStr, f32) {
     let detected = switchyard_text::detect(text);
     (
-        detected.code.to_string(),
+        SmolStr::new_static(detected.code),
         switchyard_domain::round_confidence(detected.confidence),
     )
 }

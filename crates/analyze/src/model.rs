@@ -11,7 +11,7 @@ use crate::error::AnalyzeError;
 use crate::features::{Dense, Feature, Features, Origin};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
-use switchyard_domain::{Contribution, Prediction, RoundHalfAway, round_confidence};
+use switchyard_domain::{Contribution, Prediction, RoundHalfAway, SmolStr, round_confidence};
 
 const MAGIC: &[u8; 8] = b"SWYMODEL";
 const FORMAT_VERSION: u32 = 1;
@@ -59,7 +59,7 @@ pub struct LinearModel {
     pub header: ModelHeader,
     weights: Vec<f32>,
     mask: u64,
-    id: String,
+    id: SmolStr,
 }
 
 /// Scores of every class for one post, and the explanation for the chosen one.
@@ -93,7 +93,7 @@ impl LinearModel {
             });
         }
         let mask = (1u64 << header.hash_bits) - 1;
-        let id = header.id();
+        let id = SmolStr::from(header.id());
         Ok(LinearModel {
             header,
             weights,
@@ -169,7 +169,7 @@ impl LinearModel {
         };
         let scored = self.best(&features.items, probabilities);
         Prediction {
-            label: self.header.classes[scored.best].clone(),
+            label: SmolStr::new(&self.header.classes[scored.best]),
             confidence: round_confidence(scored.probability),
             model: self.id.clone(),
             explain: self.explain(features, scored.best),
@@ -445,8 +445,10 @@ fn contributions(features: &Features, top: &Top) -> Vec<Contribution> {
 /// on real posts).
 #[derive(Debug, Clone)]
 pub struct ModelSet {
-    ids: Vec<String>,
-    labels: Vec<Vec<String>>,
+    /// Model ids and class labels as the predictions carry them (cloning a `SmolStr` copies or
+    /// shares it: no allocation per prediction).
+    ids: Vec<SmolStr>,
+    labels: Vec<Vec<SmolStr>>,
     /// Each model's softmax temperature for centred scores (its own × `k / (k − 1)`).
     temperatures: Vec<f32>,
     /// The columns of each model in a row.
@@ -569,8 +571,14 @@ impl ModelSet {
             columns.push(range);
         }
         Ok(ModelSet {
-            ids: models.iter().map(|m| m.header().id()).collect(),
-            labels: models.iter().map(|m| m.header().classes.clone()).collect(),
+            ids: models
+                .iter()
+                .map(|m| SmolStr::from(m.header().id()))
+                .collect(),
+            labels: models
+                .iter()
+                .map(|m| m.header().classes.iter().map(SmolStr::new).collect())
+                .collect(),
             temperatures,
             columns,
             column_scale,
@@ -663,9 +671,9 @@ impl ModelSet {
             (self.ids.get(m), self.labels.get(m), self.columns.get(m))
         else {
             return Prediction {
-                label: String::new(),
+                label: SmolStr::default(),
                 confidence: 0.0,
-                model: String::new(),
+                model: SmolStr::default(),
                 explain: Vec::new(),
             };
         };
@@ -797,8 +805,9 @@ pub(crate) fn assert_agrees(quantised: &Prediction, exact: &Prediction, context:
         quantised.confidence,
         exact.confidence
     );
-    let names =
-        |p: &Prediction| -> Vec<String> { p.explain.iter().map(|c| c.feature.clone()).collect() };
+    let names = |p: &Prediction| -> Vec<String> {
+        p.explain.iter().map(|c| c.feature.to_string()).collect()
+    };
     assert_eq!(names(quantised), names(exact), "{context}");
 }
 

@@ -5,7 +5,7 @@
 use crate::features::{Features, SEED_WORD, TokenKind, hash_bytes};
 use rustc_hash::FxHashMap;
 use std::sync::LazyLock;
-use switchyard_domain::{Contribution, Prediction, round_confidence};
+use switchyard_domain::{Contribution, Prediction, SmolStr, format_smolstr, round_confidence};
 
 /// Version of the urgency rules, reported as the model of every urgency result.
 pub const URGENCY_MODEL: &str = "urgency-rules@2026.11.23";
@@ -328,7 +328,7 @@ pub fn assess_urgency(
         if let Some(phrase) = found {
             score += group.weight;
             explain.push(Contribution {
-                feature: format!("{}: \"{phrase}\"", group.name),
+                feature: format_smolstr!("{}: \"{phrase}\"", group.name),
                 weight: group.weight,
             });
         }
@@ -344,7 +344,7 @@ pub fn assess_urgency(
         if reach > 0.0 {
             score += reach;
             explain.push(Contribution {
-                feature: format!("author reach: {followers} followers"),
+                feature: format_smolstr!("author reach: {followers} followers"),
                 weight: reach,
             });
         }
@@ -352,7 +352,7 @@ pub fn assess_urgency(
     if context.complaint_probability >= 0.5 && context.negative {
         score += 0.5;
         explain.push(Contribution {
-            feature: "negative complaint".to_string(),
+            feature: SmolStr::new_static("negative complaint"),
             weight: 0.5,
         });
     }
@@ -364,7 +364,7 @@ pub fn assess_urgency(
     if capitals >= 3 {
         score += 0.5;
         explain.push(Contribution {
-            feature: "shouting (3+ ALL-CAPS words)".to_string(),
+            feature: SmolStr::new_static("shouting (3+ ALL-CAPS words)"),
             weight: 0.5,
         });
     }
@@ -377,9 +377,9 @@ pub fn assess_urgency(
         ("low", 1.5 - score)
     };
     Prediction {
-        label: label.to_string(),
+        label: SmolStr::new_static(label),
         confidence: round_confidence(0.5 + 0.5 * (1.0 - (-margin - 0.5).exp())),
-        model: URGENCY_MODEL.to_string(),
+        model: SmolStr::new_static(URGENCY_MODEL),
         explain,
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::rounding::RoundHalfAway;
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 
 /// VADER's four scores, exactly as the reference implementation computes them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
@@ -21,7 +22,7 @@ pub struct VaderScores {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(from = "ContributionForm")]
 pub struct Contribution {
-    pub feature: String,
+    pub feature: SmolStr,
     pub weight: f32,
 }
 
@@ -29,8 +30,8 @@ pub struct Contribution {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum ContributionForm {
-    Object { feature: String, weight: f32 },
-    Pair(String, f32),
+    Object { feature: SmolStr, weight: f32 },
+    Pair(SmolStr, f32),
 }
 
 impl From<ContributionForm> for Contribution {
@@ -52,10 +53,10 @@ pub fn round_confidence(probability: f32) -> f32 {
 /// A classifier's answer: label, how sure, which model, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
-    pub label: String,
+    pub label: SmolStr,
     pub confidence: f32,
     /// Model name and version, e.g. `complaint-lr@2026.11.1`.
-    pub model: String,
+    pub model: SmolStr,
     /// The features or rules that moved the decision most, strongest first.
     #[serde(default)]
     pub explain: Vec<Contribution>,
@@ -66,9 +67,9 @@ pub struct Prediction {
 pub struct SentimentResult {
     pub vader: VaderScores,
     /// `positive`, `neutral` or `negative`.
-    pub label: String,
+    pub label: SmolStr,
     pub confidence: f32,
-    pub model: String,
+    pub model: SmolStr,
     #[serde(default)]
     pub explain: Vec<Contribution>,
 }
@@ -96,9 +97,9 @@ impl SentimentResult {
         };
         SentimentResult {
             vader,
-            label: label.to_string(),
+            label: SmolStr::new_static(label),
             confidence: vader.compound.abs().max(0.5) as f32,
-            model: "vader@3.3.2".to_string(),
+            model: SmolStr::new_static("vader@3.3.2"),
             explain: Vec::new(),
         }
     }
@@ -113,7 +114,7 @@ impl SentimentResult {
 #[serde(remote = "Self")]
 pub struct Analysis {
     /// ISO 639-1 code (`en`, `de`…), or `und` when undetermined.
-    pub language: String,
+    pub language: SmolStr,
     pub language_confidence: f32,
     pub sentiment: SentimentResult,
     #[serde(default, skip_serializing_if = "Option::is_none")]

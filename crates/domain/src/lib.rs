@@ -17,3 +17,6 @@ pub use channel::{Channel, UnknownChannel};
 pub use post::{Author, Engagement, NewPost, Post, PostId, Visibility};
 pub use rounding::RoundHalfAway;
 pub use route::{Priority, RouteDecision, UNROUTED_QUEUE};
+/// The small-string type of analysis labels, model ids and explanation features (re-exported so
+/// that every crate names the same one).
+pub use smol_str::{SmolStr, SmolStrBuilder, ToSmolStr, format_smolstr};

@@ -20,6 +20,7 @@ use crate::analysis::{
 };
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use smol_str::SmolStr;
 use std::fmt;
 
 /// The first element of the array: which positional layout follows.
@@ -147,7 +148,7 @@ pub(crate) fn read_stored<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Analysis
             "stored analysis format {version} is unknown (this build reads format {FORMAT_VERSION} and the object form)"
         )));
     }
-    let language: String = element!("the language", String);
+    let language: SmolStr = element!("the language", SmolStr);
     let language_confidence = element!("the language confidence", Number).0 as f32;
     let vader = VaderScores {
         neg: element!("VADER's neg", Number).0,
@@ -155,7 +156,7 @@ pub(crate) fn read_stored<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Analysis
         pos: element!("VADER's pos", Number).0,
         compound: element!("VADER's compound", Number).0,
     };
-    let features: Vec<String> = element!("the feature list", Vec<String>);
+    let features: Vec<SmolStr> = element!("the feature list", Vec<SmolStr>);
     let resolve = |raw: RawPrediction| -> Result<Prediction, A::Error> {
         let explain = raw
             .pushes
@@ -219,9 +220,9 @@ impl<'de> Deserialize<'de> for Number {
 
 /// A stored prediction before its feature indexes are resolved.
 struct RawPrediction {
-    label: String,
+    label: SmolStr,
     confidence: f32,
-    model: String,
+    model: SmolStr,
     pushes: Vec<(usize, f32)>,
 }
 
@@ -237,10 +238,10 @@ impl<'de> Deserialize<'de> for RawPrediction {
                 let missing = |what| {
                     de::Error::custom(format_args!("a stored prediction ends before its {what}"))
                 };
-                let label: String = seq.next_element()?.ok_or_else(|| missing("label"))?;
+                let label: SmolStr = seq.next_element()?.ok_or_else(|| missing("label"))?;
                 let confidence: Number =
                     seq.next_element()?.ok_or_else(|| missing("confidence"))?;
-                let model: String = seq.next_element()?.ok_or_else(|| missing("model"))?;
+                let model: SmolStr = seq.next_element()?.ok_or_else(|| missing("model"))?;
                 let mut pushes = Vec::with_capacity(seq.size_hint().unwrap_or(8) / 2);
                 while let Some(index) = seq.next_element::<usize>()? {
                     let weight: Number = seq.next_element()?.ok_or_else(|| missing("weight"))?;
@@ -266,7 +267,7 @@ mod tests {
         Prediction {
             label: label.into(),
             confidence: 0.9123,
-            model: format!("{label}-lr@2026.11.24.2"),
+            model: smol_str::format_smolstr!("{label}-lr@2026.11.24.2"),
             explain: explain
                 .iter()
                 .map(|&(feature, weight)| Contribution {

@@ -11,22 +11,22 @@ fn post(text: &str) -> NewPost {
 
 fn analysis(sentiment: &str, intent: Option<&str>) -> Analysis {
     let mut sentiment_result = SentimentResult::from_vader(VaderScores::default());
-    sentiment_result.label = sentiment.to_string();
+    sentiment_result.label = sentiment.into();
     Analysis {
-        language: "en".to_string(),
+        language: "en".into(),
         language_confidence: 0.9,
         sentiment: sentiment_result,
         complaint: None,
         intent: intent.map(|label| Prediction {
-            label: label.to_string(),
+            label: label.into(),
             confidence: 0.8,
-            model: "test".to_string(),
+            model: "test".into(),
             explain: Vec::new(),
         }),
         reason: Some(Prediction {
-            label: "lost_luggage".to_string(),
+            label: "lost_luggage".into(),
             confidence: 0.7,
-            model: "test".to_string(),
+            model: "test".into(),
             explain: Vec::new(),
         }),
         urgency: None,

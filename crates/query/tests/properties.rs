@@ -78,9 +78,9 @@ fn sample() -> impl Strategy<Value = Sample> {
             post.author.followers = followers;
             let analysis = sentiment.map(|label| {
                 let mut result = SentimentResult::from_vader(VaderScores::default());
-                result.label = label.to_string();
+                result.label = label.into();
                 Analysis {
-                    language: "en".to_string(),
+                    language: "en".into(),
                     language_confidence: 1.0,
                     sentiment: result,
                     complaint: None,

@@ -98,9 +98,9 @@ impl Lcg {
 
 fn prediction(label: &str, confidence: f32) -> Prediction {
     Prediction {
-        label: label.to_string(),
+        label: label.into(),
         confidence,
-        model: "bench@1".to_string(),
+        model: "bench@1".into(),
         explain: Vec::new(),
     }
 }

@@ -8,7 +8,7 @@ use crate::sql::{clean_text, to_micros, with_pool, with_write_tx};
 use crate::store::Store;
 use chrono::Utc;
 use sqlx::types::Json;
-use switchyard_domain::{Analysis, PostId, Prediction};
+use switchyard_domain::{Analysis, PostId, Prediction, SmolStr, format_smolstr};
 
 /// The tasks whose labels can be corrected.
 pub const CORRECTABLE_TASKS: [&str; 7] = [
@@ -37,22 +37,22 @@ fn label_column(task: &str) -> Option<&'static str> {
 
 /// Sets `task`'s label on `analysis` as a human decision.
 fn apply_label(analysis: &mut Analysis, task: &str, label: &str, user: &str) {
-    let model = format!("human:{user}");
+    let model = format_smolstr!("human:{user}");
     let human = || Prediction {
-        label: label.to_string(),
+        label: SmolStr::new(label),
         confidence: 1.0,
         model: model.clone(),
         explain: Vec::new(),
     };
     match task {
         "sentiment" => {
-            analysis.sentiment.label = label.to_string();
+            analysis.sentiment.label = SmolStr::new(label);
             analysis.sentiment.confidence = 1.0;
             analysis.sentiment.model = model.clone();
             analysis.sentiment.explain.clear();
         }
         "language" => {
-            analysis.language = label.to_string();
+            analysis.language = SmolStr::new(label);
             analysis.language_confidence = 1.0;
         }
         "complaint" => analysis.complaint = Some(human()),

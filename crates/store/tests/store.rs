@@ -167,9 +167,9 @@ fn at(hour: u32, minute: u32) -> DateTime<Utc> {
 
 fn prediction(label: &str) -> Prediction {
     Prediction {
-        label: label.to_string(),
+        label: label.into(),
         confidence: 0.9,
-        model: "test@1".to_string(),
+        model: "test@1".into(),
         explain: Vec::new(),
     }
 }
@@ -182,7 +182,7 @@ fn analysis(compound: f64, language: &str, intent: &str) -> Analysis {
         compound,
     };
     Analysis {
-        language: language.to_string(),
+        language: language.into(),
         language_confidence: 0.9,
         sentiment: SentimentResult::from_vader(vader),
         complaint: Some(prediction(if intent == "complaint" {
@@ -1484,7 +1484,7 @@ async fn posts_stored_in_three_tables_survive_the_merge_into_one() {
              intent, analysis) VALUES (?, 'en', ?, ?, ?, ?, ?)",
         )
         .bind(id)
-        .bind(&stored.sentiment.label)
+        .bind(stored.sentiment.label.as_str())
         .bind(compound)
         .bind(stored.label("complaint").unwrap())
         .bind(intent)

@@ -204,22 +204,22 @@ pub(crate) fn apply_overrides(analysis: &mut Analysis, overrides: &AnalysisOverr
             } else {
                 "neutral"
             }
-            .to_string();
+            .into();
         }
     }
     if let Some(label) = &overrides.sentiment {
-        analysis.sentiment.label = label.to_ascii_lowercase();
+        analysis.sentiment.label = label.to_ascii_lowercase().into();
         analysis.sentiment.confidence = confidence;
     }
     if let Some(language) = &overrides.language {
-        analysis.language = language.to_ascii_lowercase();
+        analysis.language = language.to_ascii_lowercase().into();
         analysis.language_confidence = confidence;
     }
     let pinned = |label: &Option<String>| {
         label.as_ref().map(|label| Prediction {
-            label: label.to_ascii_lowercase(),
+            label: label.to_ascii_lowercase().into(),
             confidence,
-            model: "rule-test".to_string(),
+            model: "rule-test".into(),
             explain: Vec::new(),
         })
     };

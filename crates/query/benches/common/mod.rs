@@ -289,7 +289,7 @@ pub fn to_posts(texts: &[String]) -> Vec<(NewPost, Analysis)> {
             }
             let compound = if index % 2 == 0 { -0.6 } else { 0.3 };
             let analysis = Analysis {
-                language: "en".to_string(),
+                language: "en".into(),
                 language_confidence: 0.99,
                 sentiment: SentimentResult::from_vader(VaderScores {
                     neg: 0.2,
