@@ -9,7 +9,9 @@ use crate::sql::{
 };
 use crate::store::{Backend, Store};
 use chrono::Utc;
+use rustc_hash::FxHashSet;
 use std::collections::HashMap;
+use std::sync::Arc;
 use switchyard_domain::{Analysis, NewPost, PostId, RouteDecision, UNROUTED_QUEUE};
 
 /// Rows per INSERT statement (35 columns: 17,500 binds, under SQLite's 32,766 and PostgreSQL's
@@ -46,42 +48,72 @@ const POST_JSON_COLUMNS: &[usize] = &[18, 27, 30, 32, 33];
 /// A post's values, cleaned and converted to what the database stores.
 struct PostRow<'a> {
     post: &'a NewPost,
+    channel: Arc<str>,
+    visibility: Arc<str>,
     text: std::borrow::Cow<'a, str>,
     meta: Option<String>,
     analysis: AnalysisRow,
     route: RouteRow,
 }
 
+/// Strings that repeat from row to row (channel, labels, queue, priority, empty JSON lists),
+/// each kept once per batch and bound as a clone of one `Arc<str>`. sqlx wraps every other
+/// string it binds in a new `Arc` (after copying a borrowed one), and SQLite's worker thread
+/// frees both: two allocations and two cross-thread frees per column and row saved.
+#[derive(Default)]
+pub(crate) struct SharedStrings(FxHashSet<Arc<str>>);
+
+impl SharedStrings {
+    /// The shared copy of `text` (NUL characters replaced, as [`clean_text`] does).
+    pub(crate) fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(clean_text(text).as_ref());
+        self.0.insert(shared.clone());
+        shared
+    }
+
+    /// The shared JSON text of a list of strings (`[]` without serialising anything).
+    fn json_list(&mut self, list: &[String]) -> Result<Arc<str>> {
+        if list.is_empty() {
+            return Ok(self.get("[]"));
+        }
+        Ok(self.get(&json_text(&list)?))
+    }
+}
+
 /// A post's analysis columns (labels for filters, the whole analysis as JSON), ready to bind.
 pub(crate) struct AnalysisRow {
-    pub(crate) language: String,
-    pub(crate) sentiment: String,
+    pub(crate) language: Arc<str>,
+    pub(crate) sentiment: Arc<str>,
     pub(crate) compound: f64,
-    pub(crate) complaint: Option<String>,
-    pub(crate) intent: Option<String>,
-    pub(crate) reason: Option<String>,
-    pub(crate) urgency: Option<String>,
-    pub(crate) toxicity: Option<String>,
+    pub(crate) complaint: Option<Arc<str>>,
+    pub(crate) intent: Option<Arc<str>>,
+    pub(crate) reason: Option<Arc<str>>,
+    pub(crate) urgency: Option<Arc<str>>,
+    pub(crate) toxicity: Option<Arc<str>>,
     pub(crate) json: String,
 }
 
 impl AnalysisRow {
-    pub(crate) fn new(analysis: &Analysis) -> AnalysisRow {
-        let label = |task: &str| {
-            analysis
-                .label(task)
-                .map(|label| clean_text(label).into_owned())
-        };
+    pub(crate) fn new(analysis: &Analysis, shared: &mut SharedStrings) -> AnalysisRow {
+        let mut label = |task: &str| analysis.label(task).map(|label| shared.get(label));
+        let complaint = label("complaint");
+        let intent = label("intent");
+        let reason = label("reason");
+        let urgency = label("urgency");
+        let toxicity = label("toxicity");
         let compound = analysis.sentiment.vader.compound;
         AnalysisRow {
-            language: clean_text(&analysis.language).into_owned(),
-            sentiment: clean_text(&analysis.sentiment.label).into_owned(),
+            language: shared.get(&analysis.language),
+            sentiment: shared.get(&analysis.sentiment.label),
             compound: if compound.is_finite() { compound } else { 0.0 },
-            complaint: label("complaint"),
-            intent: label("intent"),
-            reason: label("reason"),
-            urgency: label("urgency"),
-            toxicity: label("toxicity"),
+            complaint,
+            intent,
+            reason,
+            urgency,
+            toxicity,
             json: analysis_json(analysis),
         }
     }
@@ -100,32 +132,29 @@ pub(crate) fn analysis_json(analysis: &Analysis) -> String {
 
 /// A post's routing columns, ready to bind.
 pub(crate) struct RouteRow {
-    pub(crate) queue: String,
-    pub(crate) priority: &'static str,
-    pub(crate) tags: String,
-    pub(crate) sla_policy: Option<String>,
-    pub(crate) alerts: String,
-    pub(crate) matched_rules: String,
+    pub(crate) queue: Arc<str>,
+    pub(crate) priority: Arc<str>,
+    pub(crate) tags: Arc<str>,
+    pub(crate) sla_policy: Option<Arc<str>>,
+    pub(crate) alerts: Arc<str>,
+    pub(crate) matched_rules: Arc<str>,
 }
 
 impl RouteRow {
-    pub(crate) fn new(route: &RouteDecision) -> Result<RouteRow> {
-        let queue = clean_text(route.queue.trim());
+    pub(crate) fn new(route: &RouteDecision, shared: &mut SharedStrings) -> Result<RouteRow> {
+        let queue = route.queue.trim();
         Ok(RouteRow {
             // Nothing is ever routed nowhere: an empty queue is the unrouted queue.
-            queue: if queue.is_empty() {
-                UNROUTED_QUEUE.to_string()
+            queue: shared.get(if queue.is_empty() {
+                UNROUTED_QUEUE
             } else {
-                queue.into_owned()
-            },
-            priority: route.priority.as_str(),
-            tags: json_text(&route.tags)?,
-            sla_policy: route
-                .sla_policy
-                .as_deref()
-                .map(|policy| clean_text(policy).into_owned()),
-            alerts: json_text(&route.alerts)?,
-            matched_rules: json_text(&route.matched_rules)?,
+                queue
+            }),
+            priority: shared.get(route.priority.as_str()),
+            tags: shared.json_list(&route.tags)?,
+            sla_policy: route.sla_policy.as_deref().map(|policy| shared.get(policy)),
+            alerts: shared.json_list(&route.alerts)?,
+            matched_rules: shared.json_list(&route.matched_rules)?,
         })
     }
 }
@@ -180,6 +209,7 @@ impl Store {
         let backend = self.inner.db.backend();
         let ingested_at = to_micros(Utc::now());
         let mut post_rows = Vec::with_capacity(candidates.len());
+        let mut shared = SharedStrings::default();
         for &index in &candidates {
             let item = &items[index];
             let post = &item.post;
@@ -190,10 +220,12 @@ impl Store {
             };
             post_rows.push(PostRow {
                 post,
+                channel: shared.get(post.channel.as_str()),
+                visibility: shared.get(post.visibility.as_str()),
                 text: clean_text(&post.text),
                 meta,
-                analysis: AnalysisRow::new(&item.analysis),
-                route: RouteRow::new(&item.route)?,
+                analysis: AnalysisRow::new(&item.analysis, &mut shared),
+                route: RouteRow::new(&item.route, &mut shared)?,
             });
         }
 
@@ -236,7 +268,7 @@ impl Store {
                     let analysis = row.analysis;
                     let route = row.route;
                     query = query
-                        .bind(post.channel.as_str())
+                        .bind(row.channel)
                         .bind(post.external_id.as_str())
                         .bind(post.thread_id.as_deref().map(clean_text))
                         .bind(post.parent_id.as_deref().map(clean_text))
@@ -248,7 +280,7 @@ impl Store {
                         .bind(post.language.as_deref().map(clean_text))
                         .bind(to_micros(post.created_at))
                         .bind(ingested_at)
-                        .bind(post.visibility.as_str())
+                        .bind(row.visibility)
                         .bind(post.permalink.as_deref().map(clean_text))
                         .bind(count_to_i64(post.engagement.likes))
                         .bind(count_to_i64(post.engagement.shares))
@@ -377,7 +409,7 @@ impl Store {
     /// Replaces the routing decision of a stored post (e.g. after rules changed and an agent
     /// re-routed it).
     pub async fn update_route(&self, post_id: PostId, route: &RouteDecision) -> Result<()> {
-        let row = RouteRow::new(route)?;
+        let row = RouteRow::new(route, &mut SharedStrings::default())?;
         let backend = self.inner.db.backend();
         let sql = format!(
             "UPDATE posts SET queue = {}, priority = {}, tags = {}, sla_policy = {}, \
@@ -394,12 +426,12 @@ impl Store {
         let now = to_micros(Utc::now());
         let updated = with_write_tx!(self.inner, |tx| {
             sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(row.queue.as_str())
-                .bind(row.priority)
-                .bind(row.tags.as_str())
+                .bind(&*row.queue)
+                .bind(&*row.priority)
+                .bind(&*row.tags)
                 .bind(row.sla_policy.as_deref())
-                .bind(row.alerts.as_str())
-                .bind(row.matched_rules.as_str())
+                .bind(&*row.alerts)
+                .bind(&*row.matched_rules)
                 .bind(now)
                 .bind(post_id)
                 .execute(&mut *tx)
@@ -464,4 +496,32 @@ fn insert_posts_sql(backend: Backend, rows: usize) -> String {
             Backend::Postgres => POST_INSERT_RETURNING,
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_strings_hand_out_one_copy_of_each_text() {
+        let mut shared = SharedStrings::default();
+        let first = shared.get("support");
+        let second = shared.get("support");
+        assert!(Arc::ptr_eq(&first, &second));
+        assert_eq!(&*shared.get("a\0b"), "a\u{FFFD}b");
+        // The JSON of a list is what json_text writes, the empty list without serialising.
+        assert_eq!(
+            &*shared.json_list(&[]).unwrap(),
+            json_text(&Vec::<String>::new()).unwrap()
+        );
+        let tags = vec!["vip".to_string(), "say \"hi\"\0".to_string()];
+        assert_eq!(
+            &*shared.json_list(&tags).unwrap(),
+            json_text(&tags).unwrap()
+        );
+        assert!(Arc::ptr_eq(
+            &shared.json_list(&tags).unwrap(),
+            &shared.json_list(&tags).unwrap()
+        ));
+    }
 }
