@@ -13,8 +13,10 @@
 //! - Folding: ASCII is lowercased; any other character is decomposed (NFD), combining marks are
 //!   dropped and the rest lowercased, so `Café`, `CAFE` and `cafe\u{301}` all become `cafe`.
 //!
-//! The folded tokens are written into one buffer, each surrounded by single spaces
-//! (`" late again delta "`); each token is a slice of it.
+//! The folded text is kept in one buffer and each token is a slice of it. For ASCII text (nearly
+//! every post) the buffer is the whole text lowercased, tokens at their own positions; otherwise
+//! the folded tokens are written one after another, each surrounded by single spaces
+//! (`" late again delta "`).
 
 use switchyard_text::ascii_runs::alnum_run;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
@@ -49,7 +51,7 @@ pub struct Token {
     end: u32,
 }
 
-/// A text cut into folded tokens, stored once in a space-separated buffer.
+/// A text cut into folded tokens, stored once in one buffer (see the module documentation).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TokenizedText {
     folded: String,
@@ -59,22 +61,28 @@ pub struct TokenizedText {
 impl TokenizedText {
     /// Tokenizes `text` (see the module documentation for the rules).
     pub fn new(text: &str) -> Self {
+        if text.is_ascii() {
+            // ASCII folds byte for byte: lowercase the whole text at once (vectorised) and cut
+            // the tokens from it in place, instead of copying and lowercasing token by token.
+            let mut tokenized = TokenizedText {
+                folded: text.to_ascii_lowercase(),
+                tokens: Vec::with_capacity(text.len() / 5 + 1),
+            };
+            scan_ascii(text.as_bytes(), &mut tokenized.tokens);
+            return tokenized;
+        }
         let mut tokenized = TokenizedText {
             folded: String::with_capacity(text.len() + 2),
             tokens: Vec::with_capacity(text.len() / 5 + 1),
         };
         tokenized.folded.push(' ');
-        if text.is_ascii() {
-            scan_ascii(text, &mut tokenized);
-        } else {
-            scan(
-                text,
-                &mut TextSink {
-                    text: &mut tokenized,
-                    open: 0,
-                },
-            );
-        }
+        scan(
+            text,
+            &mut TextSink {
+                text: &mut tokenized,
+                open: 0,
+            },
+        );
         tokenized
     }
 
@@ -98,7 +106,8 @@ impl TokenizedText {
         &self.folded[token.start as usize..token.end as usize]
     }
 
-    /// The whole buffer: `" tok1 tok2 … "` (a single space when there are no tokens).
+    /// The whole buffer: ASCII text lowercased, or `" tok1 tok2 … "` for other text (see the
+    /// module documentation); tokens are slices of it.
     pub fn folded(&self) -> &str {
         &self.folded
     }
@@ -341,11 +350,10 @@ fn class(bytes: &[u8], index: usize) -> u8 {
         .map_or(0, |&byte| CLASSES[usize::from(byte)])
 }
 
-/// [`scan`] into a [`TokenizedText`] for a text that is all ASCII, the common case: the same
-/// rules (nothing folds but case, nothing is a combining mark), with bytes classified by table
-/// and each token copied whole and lowercased in place (test `ascii_fast_path_matches_the_scan`).
-fn scan_ascii(text: &str, out: &mut TokenizedText) {
-    let bytes = text.as_bytes();
+/// [`scan`] for a text that is all ASCII, the common case: the same rules (nothing folds but
+/// case, nothing is a combining mark), with bytes classified by table; each token is its span of
+/// the text, which the lowercased buffer shares (test `ascii_fast_path_matches_the_scan`).
+fn scan_ascii(bytes: &[u8], tokens: &mut Vec<Token>) {
     let mut index = 0;
     let mut previous_is_alphanumeric = false;
     while index < bytes.len() {
@@ -386,16 +394,12 @@ fn scan_ascii(text: &str, out: &mut TokenizedText) {
                 }
             }
         }
-        let open = out.folded.len();
-        // `start` and `end` lie on ASCII bytes, so they are character boundaries.
-        out.folded.push_str(&text[start..end]);
-        out.folded[open..].make_ascii_lowercase();
-        out.tokens.push(Token {
+        // The buffer is the text lowercased, so a token's span is the same in both.
+        tokens.push(Token {
             kind,
-            start: open as u32,
-            end: out.folded.len() as u32,
+            start: start as u32,
+            end: end as u32,
         });
-        out.folded.push(' ');
         previous_is_alphanumeric = true;
         index = end;
     }
@@ -481,11 +485,32 @@ mod tests {
     }
 
     #[test]
-    fn buffer_is_space_delimited_for_the_prefilter() {
-        let tokenized = TokenizedText::new("Late again");
-        assert_eq!(tokenized.folded(), " late again ");
-        assert_eq!(TokenizedText::new("!!").folded(), " ");
+    fn tokens_are_slices_of_the_folded_buffer() {
+        // ASCII: the text lowercased, each token at its own place.
+        let tokenized = TokenizedText::new("Late, AGAIN @Delta!");
+        assert_eq!(tokenized.folded(), "late, again @delta!");
+        assert_eq!(
+            tokenized.pairs(),
+            [
+                (TokenKind::Word, "late"),
+                (TokenKind::Word, "again"),
+                (TokenKind::Mention, "delta")
+            ]
+        );
+        assert_eq!(TokenizedText::new("!!").folded(), "!!");
+        assert!(TokenizedText::new("!!").is_empty());
         assert!(TokenizedText::new("").is_empty());
+        // Other text: the folded tokens between single spaces.
+        let tokenized = TokenizedText::new("Café, déjà vu");
+        assert_eq!(tokenized.folded(), " cafe deja vu ");
+        assert_eq!(
+            tokenized.pairs(),
+            [
+                (TokenKind::Word, "cafe"),
+                (TokenKind::Word, "deja"),
+                (TokenKind::Word, "vu")
+            ]
+        );
     }
 
     /// The tokenizer as it was before the ASCII fast path: one `char` at a time through the
@@ -607,7 +632,7 @@ mod tests {
                     open: 0,
                 },
             );
-            assert_eq!(fast, general, "text {text:?}");
+            assert_eq!(fast.pairs(), general.pairs(), "text {text:?}");
         }
     }
 
