@@ -26,6 +26,11 @@ pub type LivePost = Arc<StoredPost>;
 /// most of them: 10,000 posts write them half as often as 5,000 did (≈ 40 MB more in flight).
 pub const IMPORT_BATCH: usize = 10_000;
 
+/// Bytes of an import file per post, for deciding whether it is a bulk load: about an airline
+/// CSV row (≈ 235 bytes). Canonical JSON lines are longer, so their count is overestimated,
+/// which at worst builds three indexes at the end of a smaller import than needed.
+const BYTES_PER_POST_ESTIMATE: u64 = 256;
+
 /// Batches at least this big are analysed on the blocking thread pool.
 const BLOCKING_THRESHOLD: usize = 64;
 
@@ -323,15 +328,47 @@ impl Pipeline {
     /// Imports a file: reads it (format detected when `format` is `None`) in batches of
     /// [`IMPORT_BATCH`] and ingests each batch, calling `on_progress` after each. Memory stays flat
     /// however big the file; the search index is committed at the end so the posts are searchable.
+    ///
+    /// A file big enough to hold many more posts than are stored is imported as a bulk load
+    /// ([`switchyard_store::Store::begin_bulk_load`]): three indexes are built once at the end
+    /// instead of row by row.
     pub async fn import_file(
         &self,
         path: impl AsRef<Path>,
         format: Option<ImportFormat>,
+        on_progress: impl FnMut(Progress),
+    ) -> Result<ImportReport, PipelineError> {
+        let path = path.as_ref();
+        let records = import::open_path(path, format.as_ref())?;
+        let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let bulk = self
+            .store
+            .begin_bulk_load(bytes / BYTES_PER_POST_ESTIMATE)
+            .await?;
+        let result = self.import_records(path, records, on_progress).await;
+        if bulk {
+            // Always, also after an error: the indexes come back before this returns.
+            let finished = self.store.finish_bulk_load().await;
+            if let Err(error) = finished {
+                match result {
+                    Ok(_) => return Err(error.into()),
+                    Err(_) => {
+                        tracing::error!(%error, "building the deferred indexes failed; the next open builds them")
+                    }
+                }
+            }
+        }
+        result
+    }
+
+    async fn import_records(
+        &self,
+        path: &Path,
+        records: import::Records,
         mut on_progress: impl FnMut(Progress),
     ) -> Result<ImportReport, PipelineError> {
         let started = Instant::now();
-        let path = path.as_ref().to_path_buf();
-        let records = import::open_path(&path, format.as_ref())?;
+        let path = path.to_path_buf();
         let format = records.format().clone();
         // The reader runs on its own blocking thread, one batch ahead of analysis.
         let (sender, mut receiver) = mpsc::channel::<(Vec<NewPost>, Vec<Rejected>)>(2);

@@ -4,7 +4,8 @@
 //!
 //! - [`Store::open`] takes a data directory, `sqlite://<file>` or `postgres://…`, runs the
 //!   migrations in `migrations/{sqlite,postgres}` and catches the search index up.
-//! - [`Store::ingest`] stores a batch and a connector cursor in one transaction, idempotently.
+//! - [`Store::ingest`] stores a batch and a connector cursor in one transaction, idempotently;
+//!   [`Store::begin_bulk_load`] / [`Store::finish_bulk_load`] defer three indexes for big imports.
 //! - Reads: [`Store::get_post`], [`Store::list_posts`], [`Store::stats`], [`Store::queue_counts`],
 //!   [`Store::volume`], [`Store::posts_in_batches`]; search: [`Store::search`].
 //! - Other crates (the CRM) run their own SQL on the same pool through [`Store::db`].
@@ -12,6 +13,7 @@
 //! Both backends pass the same test suite (`tests/store.rs`). Timestamps are stored as integer
 //! microseconds since the Unix epoch (UTC) in both, so every query is portable.
 
+mod bulk;
 mod corrections;
 mod error;
 mod ingest;
@@ -21,6 +23,7 @@ pub mod search;
 mod sql;
 mod store;
 
+pub use bulk::BULK_LOAD_MIN_POSTS;
 pub use corrections::CORRECTABLE_TASKS;
 pub use error::{Result, StoreError};
 pub use model::{

@@ -226,8 +226,8 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) the store at `location`: a data directory (the database goes to
     /// `<dir>/switchyard.db`, the index to `<dir>/index`), `sqlite://<file>`, `sqlite::memory:` or
-    /// `postgres://…`. Brings the schema up to date and catches the search index up with the
-    /// database.
+    /// `postgres://…`. Brings the schema up to date (re-creating indexes an interrupted bulk load
+    /// left out) and catches the search index up with the database.
     pub async fn open(location: &str) -> Result<Store> {
         Store::open_with(OpenOptions::new(location)).await
     }
@@ -288,6 +288,7 @@ impl Store {
                 index_order: tokio::sync::Mutex::new(()),
             }),
         };
+        store.finish_bulk_load().await?;
         store.catch_up_index().await?;
         Ok(store)
     }
