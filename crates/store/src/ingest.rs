@@ -355,13 +355,10 @@ impl Store {
         outcome.duplicates.sort_unstable();
 
         if !inserted.is_empty() {
-            let docs = inserted
+            let posts = inserted
                 .iter()
-                .map(|&(index, id)| {
-                    crate::search::IndexDoc::new(id, &items[index].post, &items[index].analysis)
-                })
-                .collect::<Vec<_>>();
-            if let Err(error) = self.inner.search.add_new(docs) {
+                .map(|&(index, id)| (id, &items[index].post, &items[index].analysis));
+            if let Err(error) = self.inner.search.add_new(posts) {
                 // The database is the source of truth: the index catches up on the next open.
                 tracing::error!(%error, "indexing newly stored posts failed; they will be indexed on the next start");
             }

@@ -17,6 +17,7 @@ use crate::model::StoredPost;
 use crate::sql::to_micros;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::ops::Bound;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -188,117 +189,83 @@ fn schema() -> (Schema, Fields) {
 
 /// A label as the index keeps it: folded, with ` ` and `-` written as `_` (the matcher treats
 /// the three alike).
-fn label_key(label: &str) -> String {
+fn label_key(label: &str) -> Cow<'_, str> {
     // Shipped labels (`not_complaint`, `billing_refund`) already are keys.
     if label
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
     {
-        return label.to_string();
+        return Cow::Borrowed(label);
     }
-    fold(label)
-        .chars()
-        .map(|c| if matches!(c, ' ' | '-') { '_' } else { c })
-        .collect()
+    Cow::Owned(
+        fold(label)
+            .chars()
+            .map(|c| if matches!(c, ' ' | '-') { '_' } else { c })
+            .collect(),
+    )
 }
 
-/// What the index needs to know about one post.
-#[derive(Debug, Clone)]
-pub struct IndexDoc {
-    id: PostId,
-    text: String,
-    author: String,
-    channel: &'static str,
-    languages: Vec<String>,
-    labels: [(usize, Option<String>); 6],
-    flags: Vec<&'static str>,
-    followers: Option<u64>,
-    created_at: i64,
-}
-
-impl IndexDoc {
-    /// Builds the index document of a stored post.
-    pub fn new(id: PostId, post: &NewPost, analysis: &Analysis) -> IndexDoc {
-        let tags = TagKinds::of(&post.text);
-        let mut flags = Vec::new();
-        if post.has_link() {
-            flags.push("has:link");
-        }
-        if tags.mention {
-            flags.push("has:mention");
-        }
-        if tags.hashtag {
-            flags.push("has:hashtag");
-        }
-        if post.is_reply() {
-            flags.push("is:reply");
-        }
-        if post.author.verified {
-            flags.push("is:verified");
-        }
-        flags.push(match post.visibility {
-            Visibility::Public => "is:public",
-            Visibility::Private => "is:private",
-        });
-        let language = analysis.language.trim().to_ascii_lowercase();
-        let mut languages = vec![language.clone()];
-        if let Some(base) = language.split(['-', '_']).next()
-            && base != language
-        {
-            languages.push(base.to_string());
-        }
-        let label = |task: &str| analysis.label(task).map(label_key);
-        IndexDoc {
-            id,
-            text: post.text.clone(),
-            author: fold(post.author.handle.trim().trim_start_matches('@')),
-            channel: post.channel.as_str(),
-            languages,
-            labels: [
-                (0, label("sentiment")),
-                (1, label("complaint")),
-                (2, label("intent")),
-                (3, label("reason")),
-                (4, label("urgency")),
-                (5, label("toxicity")),
-            ],
-            flags,
-            followers: post.author.followers,
-            created_at: to_micros(post.created_at),
+/// The index document of a stored post, written straight into tantivy's document (each value
+/// is copied once, into the document; labels, language and handle that already are in their
+/// indexed form are not copied before that).
+fn document(fields: &Fields, id: PostId, post: &NewPost, analysis: &Analysis) -> TantivyDocument {
+    let mut doc = TantivyDocument::new();
+    doc.add_i64(fields.id, id);
+    doc.add_text(fields.text, &post.text);
+    let handle = post.author.handle.trim().trim_start_matches('@');
+    if handle
+        .bytes()
+        .all(|b| !b.is_ascii_uppercase() && b.is_ascii())
+    {
+        doc.add_text(fields.author, handle);
+    } else {
+        doc.add_text(fields.author, fold(handle));
+    }
+    doc.add_text(fields.channel, post.channel.as_str());
+    let language = analysis.language.trim();
+    let language: Cow<'_, str> = if language.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(language.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(language)
+    };
+    doc.add_text(fields.lang, &language);
+    if let Some(base) = language.split(['-', '_']).next()
+        && base != language
+    {
+        doc.add_text(fields.lang, base);
+    }
+    for (field, task) in [
+        (fields.sentiment, "sentiment"),
+        (fields.complaint, "complaint"),
+        (fields.intent, "intent"),
+        (fields.reason, "reason"),
+        (fields.urgency, "urgency"),
+        (fields.toxicity, "toxicity"),
+    ] {
+        if let Some(label) = analysis.label(task) {
+            doc.add_text(field, label_key(label));
         }
     }
-
-    fn to_document(&self, fields: &Fields) -> TantivyDocument {
-        let mut doc = TantivyDocument::new();
-        doc.add_i64(fields.id, self.id);
-        doc.add_text(fields.text, &self.text);
-        doc.add_text(fields.author, &self.author);
-        doc.add_text(fields.channel, self.channel);
-        for language in &self.languages {
-            doc.add_text(fields.lang, language);
-        }
-        let label_fields = [
-            fields.sentiment,
-            fields.complaint,
-            fields.intent,
-            fields.reason,
-            fields.urgency,
-            fields.toxicity,
-        ];
-        for (slot, label) in &self.labels {
-            if let Some(label) = label {
-                doc.add_text(label_fields[*slot], label);
-            }
-        }
-        for flag in &self.flags {
+    let tags = TagKinds::of(&post.text);
+    let flags = [
+        (post.has_link(), "has:link"),
+        (tags.mention, "has:mention"),
+        (tags.hashtag, "has:hashtag"),
+        (post.is_reply(), "is:reply"),
+        (post.author.verified, "is:verified"),
+        (post.visibility == Visibility::Public, "is:public"),
+        (post.visibility == Visibility::Private, "is:private"),
+    ];
+    for (set, flag) in flags {
+        if set {
             doc.add_text(fields.flags, flag);
         }
-        if let Some(followers) = self.followers {
-            doc.add_u64(fields.followers, followers);
-        }
-        doc.add_i64(fields.created_at, self.created_at);
-        doc
     }
+    if let Some(followers) = post.author.followers {
+        doc.add_u64(fields.followers, followers);
+    }
+    doc.add_i64(fields.created_at, to_micros(post.created_at));
+    doc
 }
 
 /// What the index's last commit covers.
@@ -471,13 +438,19 @@ impl SearchIndex {
     }
 
     /// Adds posts that were just stored for the first time (no older copy to replace).
-    pub(crate) fn add_new(&self, docs: Vec<IndexDoc>) -> Result<()> {
+    pub(crate) fn add_new<'a>(
+        &self,
+        posts: impl ExactSizeIterator<Item = (PostId, &'a NewPost, &'a Analysis)>,
+    ) -> Result<()> {
         let fields = self.fields;
-        let highest = docs.iter().map(|doc| doc.id).max().unwrap_or(0);
-        let count = docs.len();
+        let count = posts.len();
+        let mut highest = 0;
         self.with_writer("adding posts", |state| {
-            for doc in &docs {
-                state.writer.add_document(doc.to_document(&fields))?;
+            for (id, post, analysis) in posts {
+                highest = highest.max(id);
+                state
+                    .writer
+                    .add_document(document(&fields, id, post, analysis))?;
             }
             Ok(())
         })?;
@@ -493,11 +466,11 @@ impl SearchIndex {
         let highest = posts.iter().map(|post| post.post.id).max().unwrap_or(0);
         self.with_writer("indexing posts", |state| {
             for stored in posts {
-                let doc = IndexDoc::new(stored.post.id, &stored.post.post, &stored.analysis);
+                let doc = document(&fields, stored.post.id, &stored.post.post, &stored.analysis);
                 state
                     .writer
                     .delete_term(Term::from_field_i64(fields.id, stored.post.id));
-                state.writer.add_document(doc.to_document(&fields))?;
+                state.writer.add_document(doc)?;
             }
             Ok(())
         })?;
