@@ -159,6 +159,17 @@ impl RouteRow {
     }
 }
 
+/// Empty arguments of `tx`'s database with room for `values` values (the function names the
+/// backend's argument type for code that is written once for both).
+fn arguments_for<DB: sqlx::Database>(
+    _tx: &sqlx::Transaction<'_, DB>,
+    values: usize,
+) -> DB::Arguments {
+    let mut args = DB::Arguments::default();
+    sqlx::Arguments::reserve(&mut args, values, 0);
+    args
+}
+
 /// Why the store refuses an item, or `None` when it is acceptable.
 fn rejection(post: &NewPost) -> Option<String> {
     if post.external_id.trim().is_empty() {
@@ -260,50 +271,66 @@ impl Store {
                 } else {
                     insert_posts_sql(backend, chunk.len())
                 };
-                let mut query =
-                    sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(sql))
-                        .persistent(full);
+                // The arguments are built up front with room for every value: binding through
+                // `Query::bind` moved the query on each of the 17,500 binds and grew its
+                // argument vector by doubling (fresh memory at each step).
+                let mut args = arguments_for(&tx, chunk.len() * POST_COLUMNS);
+                macro_rules! add {
+                    ($($value:expr),* $(,)?) => {
+                        $(
+                            sqlx::Arguments::add(&mut args, $value).map_err(|error| {
+                                StoreError::Invalid(format!("a post value cannot be bound: {error}"))
+                            })?;
+                        )*
+                    };
+                }
                 for row in chunk {
                     let post = row.post;
                     let analysis = row.analysis;
                     let route = row.route;
-                    query = query
-                        .bind(row.channel)
-                        .bind(post.external_id.as_str())
-                        .bind(post.thread_id.as_deref().map(clean_text))
-                        .bind(post.parent_id.as_deref().map(clean_text))
-                        .bind(clean_text(post.author.handle.trim_start_matches('@')))
-                        .bind(post.author.display_name.as_deref().map(clean_text))
-                        .bind(post.author.followers.map(count_to_i64))
-                        .bind(post.author.verified)
-                        .bind(row.text)
-                        .bind(post.language.as_deref().map(clean_text))
-                        .bind(to_micros(post.created_at))
-                        .bind(ingested_at)
-                        .bind(row.visibility)
-                        .bind(post.permalink.as_deref().map(clean_text))
-                        .bind(count_to_i64(post.engagement.likes))
-                        .bind(count_to_i64(post.engagement.shares))
-                        .bind(count_to_i64(post.engagement.replies))
-                        .bind(post.engagement.views.map(count_to_i64))
-                        .bind(row.meta)
-                        .bind(analysis.language)
-                        .bind(analysis.sentiment)
-                        .bind(analysis.compound)
-                        .bind(analysis.complaint)
-                        .bind(analysis.intent)
-                        .bind(analysis.reason)
-                        .bind(analysis.urgency)
-                        .bind(analysis.toxicity)
-                        .bind(analysis.json)
-                        .bind(route.queue)
-                        .bind(route.priority)
-                        .bind(route.tags)
-                        .bind(route.sla_policy)
-                        .bind(route.alerts)
-                        .bind(route.matched_rules)
-                        .bind(ingested_at);
+                    add!(
+                        row.channel,
+                        post.external_id.as_str(),
+                        post.thread_id.as_deref().map(clean_text),
+                        post.parent_id.as_deref().map(clean_text),
+                        clean_text(post.author.handle.trim_start_matches('@')),
+                        post.author.display_name.as_deref().map(clean_text),
+                        post.author.followers.map(count_to_i64),
+                        post.author.verified,
+                        row.text,
+                        post.language.as_deref().map(clean_text),
+                        to_micros(post.created_at),
+                        ingested_at,
+                        row.visibility,
+                        post.permalink.as_deref().map(clean_text),
+                        count_to_i64(post.engagement.likes),
+                        count_to_i64(post.engagement.shares),
+                        count_to_i64(post.engagement.replies),
+                        post.engagement.views.map(count_to_i64),
+                        row.meta,
+                        analysis.language,
+                        analysis.sentiment,
+                        analysis.compound,
+                        analysis.complaint,
+                        analysis.intent,
+                        analysis.reason,
+                        analysis.urgency,
+                        analysis.toxicity,
+                        analysis.json,
+                        route.queue,
+                        route.priority,
+                        route.tags,
+                        route.sla_policy,
+                        route.alerts,
+                        route.matched_rules,
+                        ingested_at,
+                    );
                 }
+                let query = sqlx::query_as_with::<_, (i64, String, String), _>(
+                    sqlx::AssertSqlSafe(sql),
+                    args,
+                )
+                .persistent(full);
                 returned.extend(query.fetch_all(&mut *tx).await.during("inserting posts")?);
             }
             if let Some(highest_before) = highest_before {
