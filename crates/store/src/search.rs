@@ -247,14 +247,17 @@ fn document(fields: &Fields, id: PostId, post: &NewPost, analysis: &Analysis) ->
         }
     }
     let tags = TagKinds::of(&post.text);
+    let visibility = match post.visibility {
+        Visibility::Public => "is:public",
+        Visibility::Private => "is:private",
+    };
     let flags = [
         (post.has_link(), "has:link"),
         (tags.mention, "has:mention"),
         (tags.hashtag, "has:hashtag"),
         (post.is_reply(), "is:reply"),
         (post.author.verified, "is:verified"),
-        (post.visibility == Visibility::Public, "is:public"),
-        (post.visibility == Visibility::Private, "is:private"),
+        (true, visibility),
     ];
     for (set, flag) in flags {
         if set {
