@@ -111,6 +111,9 @@ pub struct ImportReport {
     pub own_reply: u64,
     /// Every rejected record with its line and reason, in file order.
     pub rejected: Vec<Rejected>,
+    /// Whether the file was imported as a bulk load (three indexes built at its end; see
+    /// [`Pipeline::import_file`]).
+    pub bulk_load: bool,
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
 }
@@ -345,7 +348,13 @@ impl Pipeline {
             .store
             .begin_bulk_load(bytes / BYTES_PER_POST_ESTIMATE)
             .await?;
-        let result = self.import_records(path, records, on_progress).await;
+        let result = self
+            .import_records(path, records, on_progress)
+            .await
+            .map(|report| ImportReport {
+                bulk_load: bulk,
+                ..report
+            });
         if bulk {
             // Always, also after an error: the indexes come back before this returns.
             let finished = self.store.finish_bulk_load().await;
@@ -400,6 +409,7 @@ impl Pipeline {
             duplicate: 0,
             own_reply: 0,
             rejected: Vec::new(),
+            bulk_load: false,
             elapsed: Duration::ZERO,
         };
         while let Some((posts, rejected)) = receiver.recv().await {

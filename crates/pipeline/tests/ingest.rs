@@ -274,3 +274,59 @@ async fn shared_airline_train_imports_all_rows_once() {
     let again = pipeline.import_file(&path, None, |_| {}).await.unwrap();
     assert_eq!((again.new, again.duplicate), (0, 11_588));
 }
+
+/// A file big enough for a bulk load (≥ 20,000 posts at 256 bytes a post) that holds few, long
+/// posts: the import says it was a bulk load, the three deferred indexes are back at its end,
+/// and every post is stored and searchable.
+#[tokio::test]
+async fn a_big_file_is_a_bulk_load_that_ends_with_every_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path()).await;
+    let sample = std::fs::read_to_string(fixture("airline_sample.csv")).unwrap();
+    let header = sample.lines().next().unwrap();
+    let padding = "the flight was delayed again and the gate agent said nothing ".repeat(40);
+    let mut csv = format!("{header}\n");
+    let posts = 2_100;
+    for i in 0..posts {
+        csv.push_str(&format!(
+            "{},negative,1.0,Late Flight,0.7,Acme Air,,flyer_{},,0,\"@AcmeAir post {i}: {padding}\",,2015-02-24 11:35:52 -0800,,\n",
+            800_000_000_000_000_000u64 + i,
+            i % 97
+        ));
+    }
+    assert!(csv.len() as u64 >= switchyard_store::BULK_LOAD_MIN_POSTS * 256);
+    let path = dir.path().join("big.csv");
+    std::fs::write(&path, csv).unwrap();
+
+    let report = pipeline.import_file(&path, None, |_| {}).await.unwrap();
+    assert!(
+        report.bulk_load,
+        "a 5 MB file into an empty store is a bulk load"
+    );
+    assert_eq!((report.new, report.rejected.len()), (posts, 0));
+
+    let switchyard_store::Db::Sqlite(pool) = pipeline.store().db() else {
+        panic!("a SQLite store");
+    };
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'posts'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for name in ["posts_created_at", "posts_author", "posts_queue"] {
+        assert!(
+            indexes.iter().any(|n| n == name),
+            "{name} after the load: {indexes:?}"
+        );
+    }
+    let query = switchyard_query::parse("\"gate agent\" author:flyer_5").unwrap();
+    let (total, _) = pipeline.store().search(&query.expr, 10, 0).await.unwrap();
+    assert_eq!(total, 22, "posts 5, 102, 199… are by flyer_5");
+
+    // Importing the same file again adds nothing (the 2,100 stored posts are still fewer than
+    // the file's estimate, so it is a bulk load again, and the indexes come back again).
+    let again = pipeline.import_file(&path, None, |_| {}).await.unwrap();
+    assert_eq!((again.new, again.duplicate), (0, posts));
+    assert!(again.bulk_load);
+}

@@ -53,13 +53,18 @@ pub async fn run(pipeline: &Pipeline, args: ImportArgs) -> Result<bool> {
         bar.finish_and_clear();
         // say!: the summary is best-effort, a closed output pipe must not stop the next file.
         say!(
-            "{}: format {} · read {} · new {} · duplicate {} · rejected {}",
+            "{}: format {} · read {} · new {} · duplicate {} · rejected {}{}",
             path.display(),
             report.format,
             report.read,
             report.new,
             report.duplicate,
-            report.rejected.len()
+            report.rejected.len(),
+            if report.bulk_load {
+                " · bulk load (author, time and queue indexes built at the end)"
+            } else {
+                ""
+            }
         );
         for rejected in report.rejected.iter().take(SHOW_REJECTED) {
             say!("  line {}: {}", rejected.line, rejected.reason);
