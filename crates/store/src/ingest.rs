@@ -198,7 +198,8 @@ impl Store {
         cursor: Option<CursorUpdate>,
     ) -> Result<IngestOutcome> {
         let mut outcome = IngestOutcome::default();
-        let mut first_seen: HashMap<(&'static str, &str), usize> = HashMap::new();
+        let mut first_seen: HashMap<(&'static str, &str), usize> =
+            HashMap::with_capacity(items.len());
         let mut candidates: Vec<usize> = Vec::with_capacity(items.len());
         for (index, item) in items.iter().enumerate() {
             if let Some(reason) = rejection(&item.post) {
