@@ -14,7 +14,7 @@
 //! an interrupted import leaves no store without them for longer than its next start.
 
 use crate::error::{DbContext, Result};
-use crate::sql::with_write_tx;
+use crate::sql::{HIGHEST_POST_ID, with_write_tx};
 use crate::store::{Db, Store};
 
 /// The deferrable indexes of `posts` and how migrations create them (test
@@ -51,7 +51,7 @@ impl Store {
         if expected_posts < BULK_LOAD_MIN_POSTS {
             return Ok(false);
         }
-        let stored: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM posts")
+        let stored: i64 = sqlx::query_scalar(HIGHEST_POST_ID)
             .fetch_one(pool)
             .await
             .during("counting stored posts")?;

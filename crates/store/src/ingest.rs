@@ -4,8 +4,8 @@
 use crate::error::{DbContext, Result, StoreError};
 use crate::model::{CursorState, CursorUpdate, IngestItem, IngestOutcome};
 use crate::sql::{
-    clean_text, count_to_i64, from_micros, json_text, to_micros, values_sql, with_pool,
-    with_write_tx, without_nul_escapes,
+    HIGHEST_POST_ID, clean_text, count_to_i64, from_micros, json_text, to_micros, values_sql,
+    with_pool, with_write_tx, without_nul_escapes,
 };
 use crate::store::{Backend, Store};
 use chrono::Utc;
@@ -248,7 +248,7 @@ impl Store {
             let mut inserted: Vec<(usize, PostId)> = Vec::with_capacity(candidates.len());
             let highest_before: Option<i64> = if backend == Backend::Sqlite {
                 Some(
-                    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM posts")
+                    sqlx::query_scalar(HIGHEST_POST_ID)
                         .fetch_one(&mut *tx)
                         .await
                         .during("reading the highest post id")?,

@@ -111,6 +111,9 @@ impl Conditions {
     }
 }
 
+/// The highest id among the stored posts (0 for an empty table).
+pub(crate) const HIGHEST_POST_ID: &str = "SELECT COALESCE(MAX(id), 0) FROM posts";
+
 /// Microseconds since the Unix epoch, the store's time format in both backends.
 pub(crate) fn to_micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
