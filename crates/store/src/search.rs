@@ -34,7 +34,7 @@ use tantivy::query::{
     TermQuery,
 };
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
@@ -159,24 +159,36 @@ struct Fields {
 
 fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
+    // No field norms anywhere: they only feed BM25 scores, and searches order by post id
+    // (scoring off), so each document's norms were written and never read.
     let text_options = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(TOKENIZER_NAME)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions)
+            .set_fieldnorms(false),
     );
+    let keyword = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
+    let keyword = || keyword.clone();
     let fields = Fields {
-        id: builder.add_i64_field("id", INDEXED | FAST | STORED),
+        // Not stored: result ids come from the fast field, so a document store only cost
+        // each post a serialised, compressed copy of its id.
+        id: builder.add_i64_field("id", INDEXED | FAST),
         text: builder.add_text_field("text", text_options),
-        author: builder.add_text_field("author", STRING),
-        channel: builder.add_text_field("channel", STRING),
-        lang: builder.add_text_field("lang", STRING),
-        sentiment: builder.add_text_field("sentiment", STRING),
-        complaint: builder.add_text_field("complaint", STRING),
-        intent: builder.add_text_field("intent", STRING),
-        reason: builder.add_text_field("reason", STRING),
-        urgency: builder.add_text_field("urgency", STRING),
-        toxicity: builder.add_text_field("toxicity", STRING),
-        flags: builder.add_text_field("flags", STRING),
+        author: builder.add_text_field("author", keyword()),
+        channel: builder.add_text_field("channel", keyword()),
+        lang: builder.add_text_field("lang", keyword()),
+        sentiment: builder.add_text_field("sentiment", keyword()),
+        complaint: builder.add_text_field("complaint", keyword()),
+        intent: builder.add_text_field("intent", keyword()),
+        reason: builder.add_text_field("reason", keyword()),
+        urgency: builder.add_text_field("urgency", keyword()),
+        toxicity: builder.add_text_field("toxicity", keyword()),
+        flags: builder.add_text_field("flags", keyword()),
         // Fast fields only: `followers:` ranges run on the fast field (tantivy's RangeQuery
         // picks it for a FAST field), and nothing queries `created_at` through the index.
         // Indexing them made a term per distinct value (one per post for `created_at`), a
@@ -940,6 +952,36 @@ mod tests {
                 (3, "amy".to_string()),
                 (3, "@amy".to_string()),
             ]
+        );
+    }
+
+    #[test]
+    fn an_index_with_an_older_schema_is_rebuilt_empty() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let dir = temp.path().join("index");
+        std::fs::create_dir_all(&dir).expect("index dir");
+        // The schema before field norms were dropped: the id stored, norms on every field.
+        let mut builder = Schema::builder();
+        let id = builder.add_i64_field("id", INDEXED | FAST | tantivy::schema::STORED);
+        let text = builder.add_text_field("text", tantivy::schema::STRING);
+        let old = Index::create_in_dir(&dir, builder.build()).expect("old index");
+        let mut writer: IndexWriter = old.writer(15_000_000).expect("old writer");
+        let mut doc = TantivyDocument::new();
+        doc.add_i64(id, 7);
+        doc.add_text(text, "late");
+        writer.add_document(doc).expect("add");
+        let mut commit = writer.prepare_commit().expect("prepare");
+        commit.set_payload(r#"{"last_indexed_id":7}"#);
+        commit.commit().expect("commit");
+        drop(writer);
+
+        let index = SearchIndex::open(&IndexLocation::Dir(dir)).expect("rebuilt");
+        assert_eq!(index.index.schema(), schema().0);
+        assert_eq!(index.num_docs(), 0);
+        assert_eq!(
+            index.last_indexed_id().expect("payload"),
+            0,
+            "the store re-indexes every post into the new index"
         );
     }
 
