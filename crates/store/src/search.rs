@@ -167,13 +167,15 @@ fn schema() -> (Schema, Fields) {
             .set_index_option(IndexRecordOption::WithFreqsAndPositions)
             .set_fieldnorms(false),
     );
-    let keyword = TextOptions::default().set_indexing_options(
+    // Labels, flags, handles: each value one untokenised term, as tantivy's `STRING` but
+    // without norms.
+    let keyword_options = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer("raw")
             .set_index_option(IndexRecordOption::Basic)
             .set_fieldnorms(false),
     );
-    let keyword = || keyword.clone();
+    let keyword = || keyword_options.clone();
     let fields = Fields {
         // Not stored: result ids come from the fast field, so a document store only cost
         // each post a serialised, compressed copy of its id.
