@@ -86,18 +86,32 @@ impl Crm {
         (self.clock)()
     }
 
-    /// Everything to do once at start-up: create the configured teams, create the first admin
-    /// when there are no users (returned so the caller can print a generated password once), and
-    /// put replies interrupted mid-send by a crash back in line for delivery, and load the replies we
-    /// sent into the own-reply check.
+    /// Everything the process that serves people and delivers replies does once at start-up:
+    /// [`Crm::attach`], then [`Crm::start_serving`].
     pub async fn start(&self) -> CrmResult<Option<people::FirstAdmin>> {
+        self.attach().await?;
+        self.start_serving().await
+    }
+
+    /// The serving side of start-up, after [`Crm::attach`]: create the first admin when there
+    /// are no users (returned so the caller can print a generated password once) and put replies
+    /// interrupted mid-send by a crash back in line for delivery.
+    pub async fn start_serving(&self) -> CrmResult<Option<people::FirstAdmin>> {
+        let admin = self.ensure_first_admin().await?;
+        self.recover_interrupted_deliveries().await?;
+        Ok(admin)
+    }
+
+    /// What a process that only ingests posts (an import, a bus worker) needs: the configured
+    /// teams exist and the replies we sent are loaded into the own-reply check. It creates no
+    /// users and leaves the outbox alone: a server running beside it may be sending right now,
+    /// and the first admin is made by the process people sign in to.
+    pub async fn attach(&self) -> CrmResult<()> {
         for team in &self.settings.config.teams {
             people::ensure_team(&self.db, team, self.now()).await?;
         }
-        let admin = self.ensure_first_admin().await?;
-        self.recover_interrupted_deliveries().await?;
         self.load_own_replies().await?;
-        Ok(admin)
+        Ok(())
     }
 }
 

@@ -61,6 +61,9 @@ async fn first_admin_sessions_tokens_and_roles() {
         let mut config = switchyard_crm::CrmConfig::default();
         config.admin.password_env = None;
         let crm = Crm::new(db.pool.clone(), &config).unwrap();
+        // A process that only ingests (an import, a bus worker) attaches without making users:
+        // the admin below is still the first.
+        crm.attach().await.unwrap();
         let first = crm
             .start()
             .await

@@ -68,7 +68,8 @@ pub enum Cases {
     Skip,
 }
 
-/// Builds the stores, pipeline and CRM (used by every command that ingests).
+/// Builds the stores, pipeline and CRM (used by every command that ingests). Only `serve` and
+/// `demo` ([`build`]) start the CRM's serving side: the first admin and interrupted deliveries.
 pub async fn build_core(config: &Config, cases: Cases) -> Result<(Store, Arc<Pipeline>, Crm)> {
     let store = open_store(config).await?;
     let rules = load_rules(config)?;
@@ -76,18 +77,7 @@ pub async fn build_core(config: &Config, cases: Cases) -> Result<(Store, Arc<Pip
     let pipeline = Arc::new(Pipeline::new(analyzer, rules, store.clone()));
     let db = DbPool::from(store.db());
     let crm = Crm::new(db, &config.crm).context("checking the [crm] configuration")?;
-    if let Some(admin) = crm.start().await.context("starting the CRM")? {
-        match admin.generated_password {
-            Some(password) => say!(
-                "First start: created the admin user {:?} with password {password}\n  (shown only this once; change it after signing in)",
-                admin.username
-            ),
-            None => say!(
-                "First start: created the admin user {:?} with the configured password",
-                admin.username
-            ),
-        }
-    }
+    crm.attach().await.context("starting the CRM")?;
     // Every queue a rule routes to is a team that can own cases.
     let queues: std::collections::BTreeSet<String> = pipeline
         .rules()
@@ -111,6 +101,18 @@ pub async fn build_core(config: &Config, cases: Cases) -> Result<(Store, Arc<Pip
 /// Builds everything `serve` and `demo` run: core, connectors, outbox and SLA workers, state.
 pub async fn build(config: &Config, mode: Mode) -> Result<Runtime> {
     let (store, pipeline, crm) = build_core(config, Cases::Open).await?;
+    if let Some(admin) = crm.start_serving().await.context("starting the CRM")? {
+        match admin.generated_password {
+            Some(password) => say!(
+                "First start: created the admin user {:?} with password {password}\n  (shown only this once; change it after signing in)",
+                admin.username
+            ),
+            None => say!(
+                "First start: created the admin user {:?} with the configured password",
+                admin.username
+            ),
+        }
+    }
     switchyard_connectors::validate_all(&config.connectors)
         .context("checking the [[connectors]] configuration")?;
 
