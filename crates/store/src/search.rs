@@ -33,9 +33,7 @@ use tantivy::query::{
     AllQuery, BooleanQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery,
     TermQuery,
 };
-use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
-};
+use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
 
@@ -177,9 +175,11 @@ fn schema() -> (Schema, Fields) {
     );
     let keyword = || keyword_options.clone();
     let fields = Fields {
-        // Not stored: result ids come from the fast field, so a document store only cost
-        // each post a serialised, compressed copy of its id.
-        id: builder.add_i64_field("id", INDEXED | FAST),
+        // Fast only: result ids and their order come from the fast field, and replacing a
+        // post deletes by a range over it. Indexed, it made one term per post, which each
+        // segment had to hash, sort and write into its term dictionary; stored, a compressed
+        // copy of the id per post.
+        id: builder.add_i64_field("id", FAST),
         text: builder.add_text_field("text", text_options),
         author: builder.add_text_field("author", keyword()),
         channel: builder.add_text_field("channel", keyword()),
@@ -283,6 +283,19 @@ fn document(fields: &Fields, id: PostId, post: &NewPost, analysis: &Analysis) ->
     }
     doc.add_i64(fields.created_at, to_micros(post.created_at));
     doc
+}
+
+/// The runs of consecutive ids in sorted, distinct `ids`, as `(first, last)` pairs: a batch of
+/// posts that replaces its older copies deletes each run with one range.
+fn consecutive_runs(ids: &[PostId]) -> Vec<(PostId, PostId)> {
+    let mut runs: Vec<(PostId, PostId)> = Vec::new();
+    for &id in ids {
+        match runs.last_mut() {
+            Some((_, last)) if last.checked_add(1) == Some(id) => *last = id,
+            _ => runs.push((id, id)),
+        }
+    }
+    runs
 }
 
 /// What the index's last commit covers.
@@ -482,11 +495,17 @@ impl SearchIndex {
         let fields = self.fields;
         let highest = posts.iter().map(|post| post.post.id).max().unwrap_or(0);
         self.with_writer("indexing posts", |state| {
+            let mut ids: Vec<PostId> = posts.iter().map(|stored| stored.post.id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            for (first, last) in consecutive_runs(&ids) {
+                state.writer.delete_query(Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_i64(fields.id, first)),
+                    Bound::Included(Term::from_field_i64(fields.id, last)),
+                )))?;
+            }
             for stored in posts {
                 let doc = document(&fields, stored.post.id, &stored.post.post, &stored.analysis);
-                state
-                    .writer
-                    .delete_term(Term::from_field_i64(fields.id, stored.post.id));
                 state.writer.add_document(doc)?;
             }
             Ok(())
@@ -936,6 +955,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn consecutive_ids_make_one_run_each() {
+        assert_eq!(consecutive_runs(&[]), Vec::<(PostId, PostId)>::new());
+        assert_eq!(consecutive_runs(&[7]), vec![(7, 7)]);
+        assert_eq!(
+            consecutive_runs(&[1, 2, 3, 5, 8, 9, i64::MAX - 1, i64::MAX]),
+            vec![(1, 3), (5, 5), (8, 9), (i64::MAX - 1, i64::MAX)]
+        );
+    }
+
+    #[test]
     fn tokenizer_indexes_hashtags_both_ways_at_one_position() {
         let mut tokenizer = SwitchyardTokenizer::default();
         let mut stream = tokenizer.token_stream("Late again #Delta @amy");
@@ -964,7 +993,10 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("index dir");
         // The schema before field norms were dropped: the id stored, norms on every field.
         let mut builder = Schema::builder();
-        let id = builder.add_i64_field("id", INDEXED | FAST | tantivy::schema::STORED);
+        let id = builder.add_i64_field(
+            "id",
+            tantivy::schema::INDEXED | FAST | tantivy::schema::STORED,
+        );
         let text = builder.add_text_field("text", tantivy::schema::STRING);
         let old = Index::create_in_dir(&dir, builder.build()).expect("old index");
         let mut writer: IndexWriter = old.writer(15_000_000).expect("old writer");

@@ -151,6 +151,7 @@ both_backends!(
     stats_and_queue_counts_add_up,
     volume_buckets_by_hour_and_day,
     corrections_change_the_shown_label_and_keep_the_original,
+    a_corrected_post_replaces_only_its_own_index_entry,
     update_route_moves_a_post_between_queues,
     batches_walk_every_post_in_id_order,
     search_follows_the_query_language,
@@ -905,6 +906,52 @@ async fn volume_buckets_by_hour_and_day(test: &TestStore) {
         .await
         .unwrap_err();
     assert!(matches!(huge, StoreError::Invalid(_)), "{huge}");
+}
+
+/// Re-indexing a post deletes its older entry by id: the post is found once, with its new
+/// label, and its neighbours (ids either side of it) are untouched.
+async fn a_corrected_post_replaces_only_its_own_index_entry(test: &TestStore) {
+    let store = &test.store;
+    let batch: Vec<IngestItem> = (0..5)
+        .map(|i| {
+            item(
+                Channel::X,
+                &format!("n{i}"),
+                "amy",
+                "refund still missing",
+                at(9, i),
+            )
+        })
+        .collect();
+    let ids: Vec<i64> = store
+        .ingest(&batch, None)
+        .await
+        .unwrap()
+        .inserted
+        .iter()
+        .map(|(_, id)| *id)
+        .collect();
+    assert_eq!(ids.len(), 5);
+    for (index, label) in [(2, "negative"), (1, "positive"), (3, "positive")] {
+        store
+            .add_correction(ids[index], "sentiment", label, "agent.smith")
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        search_ids(store, "refund").await,
+        ids,
+        "each post found once"
+    );
+    assert_eq!(search_ids(store, "sentiment:negative").await, vec![ids[2]]);
+    assert_eq!(
+        search_ids(store, "sentiment:positive").await,
+        vec![ids[1], ids[3]]
+    );
+    assert_eq!(
+        search_ids(store, "sentiment:neutral").await,
+        vec![ids[0], ids[4]]
+    );
 }
 
 async fn corrections_change_the_shown_label_and_keep_the_original(test: &TestStore) {
