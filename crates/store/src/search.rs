@@ -493,24 +493,38 @@ impl SearchIndex {
     /// Call [`SearchIndex::commit`] (or search through the store) to make them searchable.
     pub fn index_posts(&self, posts: &[StoredPost]) -> Result<()> {
         let fields = self.fields;
-        let highest = posts.iter().map(|post| post.post.id).max().unwrap_or(0);
+        // Each id once, with the position of its last copy in `posts`: the older entries are
+        // deleted before anything is added, so a post given twice is still indexed once.
+        let mut latest: Vec<(PostId, usize)> = posts
+            .iter()
+            .enumerate()
+            .map(|(index, stored)| (stored.post.id, index))
+            .collect();
+        latest.sort_unstable();
+        latest.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                *kept = *later;
+            }
+            same
+        });
+        let ids: Vec<PostId> = latest.iter().map(|&(id, _)| id).collect();
+        let highest = ids.last().copied().unwrap_or(0);
         self.with_writer("indexing posts", |state| {
-            let mut ids: Vec<PostId> = posts.iter().map(|stored| stored.post.id).collect();
-            ids.sort_unstable();
-            ids.dedup();
             for (first, last) in consecutive_runs(&ids) {
                 state.writer.delete_query(Box::new(RangeQuery::new(
                     Bound::Included(Term::from_field_i64(fields.id, first)),
                     Bound::Included(Term::from_field_i64(fields.id, last)),
                 )))?;
             }
-            for stored in posts {
-                let doc = document(&fields, stored.post.id, &stored.post.post, &stored.analysis);
+            for &(id, index) in &latest {
+                let stored = &posts[index];
+                let doc = document(&fields, id, &stored.post.post, &stored.analysis);
                 state.writer.add_document(doc)?;
             }
             Ok(())
         })?;
-        self.pending.fetch_add(posts.len(), Ordering::SeqCst);
+        self.pending.fetch_add(latest.len(), Ordering::SeqCst);
         self.highest_added.fetch_max(highest, Ordering::SeqCst);
         Ok(())
     }

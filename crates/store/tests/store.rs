@@ -952,6 +952,18 @@ async fn a_corrected_post_replaces_only_its_own_index_entry(test: &TestStore) {
         search_ids(store, "sentiment:neutral").await,
         vec![ids[0], ids[4]]
     );
+    // The same post given twice in one call is indexed once, as its last copy.
+    let post = store.get_post(ids[0]).await.unwrap().expect("stored post");
+    store
+        .search_index()
+        .index_posts(&[post.clone(), post])
+        .unwrap();
+    store.commit_index().await.unwrap();
+    assert_eq!(
+        search_ids(store, "refund").await,
+        ids,
+        "still each post found once"
+    );
 }
 
 async fn corrections_change_the_shown_label_and_keep_the_original(test: &TestStore) {
