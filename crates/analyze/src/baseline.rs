@@ -1,6 +1,7 @@
 //! The profanity-check baseline (alt-profanity-check 1.9.1's TF-IDF + calibrated linear SVM,
 //! exported to JSON in the shared data), scored exactly as its README describes, so `eval` can
-//! put it beside our toxicity model. Used by evaluation only; never shipped.
+//! put it beside our toxicity model; training also uses it for weak labels and as the toxicity
+//! model's per-word prior. The export itself is never shipped.
 
 use crate::error::AnalyzeError;
 use serde::Deserialize;
@@ -67,6 +68,23 @@ impl ProfanityCheck {
             idf: export.vectorizer.idf,
             folds: export.folds,
         })
+    }
+
+    /// Each vocabulary word with its weight in the model: idf × the folds' mean coefficient
+    /// (how much one occurrence pushes a post towards offensive before normalisation). Stop
+    /// words are not in the vocabulary. Sorted by word, so callers see a fixed order.
+    pub fn word_weights(&self) -> Vec<(&str, f64)> {
+        let folds = self.folds.len().max(1) as f64;
+        let mut words: Vec<(&str, f64)> = self
+            .vocabulary
+            .iter()
+            .map(|(word, i)| {
+                let coef = self.folds.iter().map(|f| f.coef[*i]).sum::<f64>() / folds;
+                (word.as_str(), self.idf[*i] * coef)
+            })
+            .collect();
+        words.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        words
     }
 
     /// Probability that `text` is offensive: lowercase, tokens of 2+ word characters, stop

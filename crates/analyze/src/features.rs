@@ -500,6 +500,23 @@ impl Features {
         );
     }
 
+    /// The unigram feature hashes (plain, inside a negation scope) that `word` gets when it
+    /// stands in a post as one word token, or `None` when it is not one word (a number, a link,
+    /// several words…). Lets outside word lists (the toxicity prior) address the same buckets.
+    pub fn word_hashes(&mut self, word: &str) -> Option<(u64, u64)> {
+        self.text.clear();
+        self.tokens.clear();
+        self.items.clear();
+        self.bias = None;
+        self.tokenize(word);
+        match self.tokens.as_slice() {
+            [token] if matches!(token.kind, TokenKind::Word | TokenKind::Hashtag) => {
+                Some((mix(token.hash), mix(token.hash ^ SEED_NEGATED)))
+            }
+            _ => None,
+        }
+    }
+
     /// A readable name for a feature, for explanations (`"no response"`, `"not …helpful"`).
     /// Names of up to 23 bytes (most words and word pairs) are kept inline, without allocating;
     /// the fixed names are static.
@@ -639,6 +656,31 @@ fn for_each_shortened<T: Copy + PartialEq>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_hashes_address_the_unigram_features_of_that_word_in_a_post() {
+        let mut features = Features::new();
+        let (plain, negated) = features.word_hashes("Idiots").expect("one word");
+        let unigrams = |features: &Features| -> Vec<u64> {
+            features
+                .items
+                .iter()
+                .filter(|f| matches!(f.origin, Origin::Unigram(_) | Origin::Negated(_)))
+                .map(|f| f.hash)
+                .collect()
+        };
+        features.extract("you idiots!!", &VaderScores::default());
+        assert!(unigrams(&features).contains(&plain));
+        assert!(!unigrams(&features).contains(&negated));
+        features.extract("they are not idiots", &VaderScores::default());
+        assert!(unigrams(&features).contains(&negated));
+        assert!(!unigrams(&features).contains(&plain));
+        // A hashtag shares its word's features.
+        assert_eq!(features.word_hashes("#idiots"), Some((plain, negated)));
+        for not_one_word in ["", "two words", "123", "https://x.y", "@user", ":)"] {
+            assert_eq!(features.word_hashes(not_one_word), None, "{not_one_word:?}");
+        }
+    }
 
     fn tokens(text: &str) -> Vec<String> {
         let mut features = Features::new();

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use switchyard_text::Vader;
 
 /// The version every shipped model carries (bumped when a recipe changes).
-pub const MODEL_VERSION: &str = "2026.11.24.2";
+pub const MODEL_VERSION: &str = "2026.11.24.3";
 /// The seed of every shuffle and split.
 pub const SEED: u64 = 20261123;
 /// How much one agent correction counts, in training examples (documented in docs/accuracy.md).
@@ -220,8 +220,9 @@ impl Task {
             Task::Toxicity => {
                 "tweeteval/offensive train (11,916 tweets) + airline tweets weakly labelled by \
                  profanity-check (negative tweets scored < 0.2 as not_offensive at weight 0.3, \
-                 tweets scored >= 0.5 as offensive at weight 0.9); temperature fitted on \
-                 tweeteval/offensive val"
+                 tweets scored >= 0.5 as offensive at weight 0.9); profanity-check's word weights \
+                 (idf x mean coefficient) as a per-word prior whose learned scale is folded into \
+                 the unigram weights; temperature fitted on tweeteval/offensive val"
             }
         }
     }
@@ -243,7 +244,8 @@ impl Task {
             }
             Task::Toxicity => {
                 "weights derived from TweetEval offensive (OLID, research use) and airline \
-                 (CC BY-NC-SA 4.0) tweets labelled by profanity-check (MIT): treat as non-commercial"
+                 (CC BY-NC-SA 4.0) tweets labelled by profanity-check (MIT), with profanity-check's word \
+                 weights (MIT) as a prior: treat as non-commercial"
             }
         }
     }
@@ -369,6 +371,27 @@ impl Corpus {
             Task::Reason => self.reason_items(),
             Task::Toxicity => self.toxicity_items(),
         }
+    }
+
+    /// The per-bucket prior a task's training leans on ([`train::fit_with_prior`]): for
+    /// toxicity, profanity-check's weight of each of its 15,442 vocabulary words (idf × mean
+    /// coefficient, [`ProfanityCheck::word_weights`]), put on the buckets that word's unigram
+    /// features (plain and negated) fall in. Words our tokeniser does not keep as one word
+    /// token are left out. Other tasks have none.
+    pub fn prior(&self, task: Task, hash_bits: u32) -> Option<Vec<f32>> {
+        if task != Task::Toxicity {
+            return None;
+        }
+        let mask = (1u64 << hash_bits) - 1;
+        let mut prior = vec![0f32; 1 << hash_bits];
+        let mut features = Features::new();
+        for (word, weight) in self.profanity.word_weights() {
+            if let Some((plain, negated)) = features.word_hashes(word) {
+                prior[(plain & mask) as usize] += weight as f32;
+                prior[(negated & mask) as usize] += weight as f32;
+            }
+        }
+        Some(prior)
     }
 
     /// TweetEval offensive train, plus customer-care tweets weakly labelled by profanity-check
@@ -606,8 +629,9 @@ fn fit_recipe(
     groups: &[&'static str],
     classes: usize,
     config: &TrainConfig,
+    prior: Option<&[f32]>,
 ) -> Vec<f32> {
-    let weights = train::fit(examples, classes, config);
+    let weights = train::fit_with_prior(examples, classes, config, prior);
     if task != Task::Sentiment {
         return weights;
     }
@@ -617,7 +641,7 @@ fn fit_recipe(
         .filter(|(_, g)| matches!(**g, "airline" | "correction"))
         .map(|(e, _)| e.clone())
         .collect();
-    let care_weights = train::fit(&care, classes, config);
+    let care_weights = train::fit_with_prior(&care, classes, config, prior);
     train::blend(&weights, &care_weights, CUSTOMER_CARE_BLEND)
 }
 
@@ -641,7 +665,7 @@ fn cross_validate(
             .collect();
         let training: Vec<Example> = kept.iter().map(|i| examples[*i].clone()).collect();
         let training_groups: Vec<&'static str> = kept.iter().map(|i| groups[*i]).collect();
-        let weights = fit_recipe(task, &training, &training_groups, classes, config);
+        let weights = fit_recipe(task, &training, &training_groups, classes, config, None);
         for i in (0..examples.len()).filter(|i| in_scope(*i) && fold[*i] == f) {
             let scores = train::scores(&weights, config.hash_bits, classes, &examples[i].features);
             out[i] = (scores, examples[i].label);
@@ -827,6 +851,7 @@ pub fn train_task(
     items.extend(extra);
     let examples = featurize(&items, &mut featurizer);
     let groups: Vec<&'static str> = items.iter().map(|i| i.group).collect();
+    let prior = corpus.prior(task, config.hash_bits);
     // Calibration data: a fixed validation set where one exists, else out-of-fold scores.
     let held_out = match task {
         Task::Sentiment | Task::Toxicity => {
@@ -843,7 +868,7 @@ pub fn train_task(
                     .collect(),
             };
             let validation = featurize(&validation, &mut featurizer);
-            let weights = fit_recipe(task, &examples, &groups, classes, &config);
+            let weights = fit_recipe(task, &examples, &groups, classes, &config, prior.as_deref());
             let temperature =
                 train::fit_temperature(&validation_scores(&weights, &config, classes, &validation));
             return finish(task, weights, temperature, examples.len(), correction_count);
@@ -859,7 +884,7 @@ pub fn train_task(
         }
     };
     let temperature = train::fit_temperature(&held_out);
-    let weights = fit_recipe(task, &examples, &groups, classes, &config);
+    let weights = fit_recipe(task, &examples, &groups, classes, &config, prior.as_deref());
     finish(task, weights, temperature, examples.len(), correction_count)
 }
 
@@ -963,7 +988,7 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
     let items = corpus.items(Task::Sentiment);
     let groups: Vec<&'static str> = items.iter().map(|i| i.group).collect();
     let examples = featurize(&items, &mut featurizer);
-    let weights = fit_recipe(Task::Sentiment, &examples, &groups, 3, &config);
+    let weights = fit_recipe(Task::Sentiment, &examples, &groups, 3, &config, None);
     let validation: Vec<Item> = corpus
         .tweeteval_sentiment_val
         .iter()
@@ -1093,7 +1118,15 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
     let items = corpus.items(Task::Toxicity);
     let groups: Vec<&'static str> = items.iter().map(|i| i.group).collect();
     let examples = featurize(&items, &mut featurizer);
-    let weights = fit_recipe(Task::Toxicity, &examples, &groups, 2, &config);
+    let prior = corpus.prior(Task::Toxicity, config.hash_bits);
+    let weights = fit_recipe(
+        Task::Toxicity,
+        &examples,
+        &groups,
+        2,
+        &config,
+        prior.as_deref(),
+    );
     let validation: Vec<Item> = corpus
         .offensive_val
         .iter()

@@ -83,8 +83,38 @@ impl SplitMix {
 
 /// Trains a model; returns dense weights `2^hash_bits × classes`.
 pub fn fit(examples: &[Example], classes: usize, config: &TrainConfig) -> Vec<f32> {
+    fit_with_prior(examples, classes, config, None)
+}
+
+/// Trains a model that may lean on outside knowledge: `prior` (one value per bucket, e.g. another
+/// model's per-word weights) adds one derived feature per example, `Σ value · prior[bucket]`
+/// over all its features (pruned ones included), whose learned weight per class is then folded
+/// into every bucket (`weight[b][c] += w[c] · prior[b]`). The result is one plain linear model
+/// of the usual shape, so it costs nothing at run time, and words never seen in training still
+/// carry the prior's weight.
+pub fn fit_with_prior(
+    examples: &[Example],
+    classes: usize,
+    config: &TrainConfig,
+    prior: Option<&[f32]>,
+) -> Vec<f32> {
     let dim = 1usize << config.hash_bits;
     let mask = (dim - 1) as u64;
+    if let Some(prior) = prior {
+        assert_eq!(prior.len(), dim, "the prior must have one value per bucket");
+    }
+    let prior_scores: Vec<f32> = match prior {
+        Some(prior) => examples
+            .iter()
+            .map(|e| {
+                e.features
+                    .iter()
+                    .map(|(h, v)| v * prior[(h & mask) as usize])
+                    .sum()
+            })
+            .collect(),
+        None => vec![0.0; examples.len()],
+    };
     // Document frequency per bucket, for pruning rare features.
     let mut df = vec![0u32; dim];
     let mut seen: Vec<usize> = Vec::new();
@@ -129,12 +159,17 @@ pub fn fit(examples: &[Example], classes: usize, config: &TrainConfig) -> Vec<f3
     let mut order: Vec<usize> = (0..examples.len()).collect();
     let mut rng = SplitMix::new(config.seed);
     let mut probabilities = vec![0f32; classes];
+    let mut prior_weights = vec![0f32; classes];
+    let mut prior_squares = vec![0f32; classes];
     for _ in 0..config.epochs {
         rng.shuffle(&mut order);
         for &index in &order {
             let features = &compact[index];
             let example = &examples[index];
-            probabilities.iter_mut().for_each(|p| *p = 0.0);
+            let prior_score = prior_scores[index];
+            for (p, w) in probabilities.iter_mut().zip(&prior_weights) {
+                *p = w * prior_score;
+            }
             for (bucket, value) in features {
                 let row = *bucket as usize * classes;
                 for (p, w) in probabilities.iter_mut().zip(&weights[row..row + classes]) {
@@ -157,6 +192,23 @@ pub fn fit(examples: &[Example], classes: usize, config: &TrainConfig) -> Vec<f3
                     }
                     squares[at] += gradient * gradient;
                     weights[at] -= config.learning_rate * gradient / (squares[at].sqrt() + 1e-6);
+                }
+            }
+            if prior_score != 0.0 {
+                for (class, error) in probabilities.iter().enumerate() {
+                    let gradient = error * prior_score + config.l2 * prior_weights[class];
+                    prior_squares[class] += gradient * gradient;
+                    prior_weights[class] -=
+                        config.learning_rate * gradient / (prior_squares[class].sqrt() + 1e-6);
+                }
+            }
+        }
+    }
+    if let Some(prior) = prior {
+        for (row, p) in weights.chunks_exact_mut(classes).zip(prior) {
+            if *p != 0.0 {
+                for (w, class_weight) in row.iter_mut().zip(&prior_weights) {
+                    *w += class_weight * p;
                 }
             }
         }
@@ -266,6 +318,32 @@ mod tests {
             ..TrainConfig::default()
         };
         assert_eq!(fit(&toy(), 2, &config), fit(&toy(), 2, &config));
+    }
+
+    #[test]
+    fn a_prior_is_learned_as_one_scale_and_folded_into_every_bucket() {
+        let config = TrainConfig {
+            hash_bits: 12,
+            ..TrainConfig::default()
+        };
+        // The prior agrees with the data on buckets 11 and 22 and also knows bucket 33, which
+        // no training example has.
+        let mut prior = vec![0f32; 1 << 12];
+        prior[11] = -1.0;
+        prior[22] = 1.0;
+        prior[33] = 2.0;
+        let weights = fit_with_prior(&toy(), 2, &config, Some(&prior));
+        let unseen = scores(&weights, 12, 2, &[(33, 1.0)]);
+        assert_eq!(argmax(&unseen), 1, "{unseen:?}");
+        assert_eq!(argmax(&scores(&weights, 12, 2, &[(11, 1.0)])), 0);
+        // Buckets the prior does not know keep the plain model's behaviour: the rare ones
+        // stay pruned.
+        assert_eq!(scores(&weights, 12, 2, &[(1000, 1.0)]), vec![0.0, 0.0]);
+        // No prior is the plain fit, bit for bit.
+        assert_eq!(
+            fit_with_prior(&toy(), 2, &config, None),
+            fit(&toy(), 2, &config)
+        );
     }
 
     #[test]
