@@ -4,12 +4,14 @@
 #   Rust:   target/release/switchyard import (analyse, route, store with indexes, search index),
 #           or, when that binary is not built, the pipeline's own `import_file` example (the same
 #           Pipeline::import_file the CLI calls).
-# and prints wall-clock and CPU (user + sys) seconds and the speed-ups. On a shared machine the
-# CPU ratio is the steadier figure.
+# and prints wall-clock and CPU (user + sys) seconds and the speed-ups. The two run in ROUNDS
+# interleaved rounds (default 3); the summary compares each program's fastest round and lists
+# every round's own ratio. On a shared machine the CPU ratio is the steadier figure.
 #
 #   scripts/bench-import.sh              # 100,000 rows
 #   N=20000 scripts/bench-import.sh      # fewer
 #   SKIP_BUILD=1 scripts/bench-import.sh # reuse the release build
+#   ROUNDS=5 scripts/bench-import.sh     # more interleaved rounds (default 3)
 #
 # The input is built at run time under target/bench/ from shared/data/airline/train.csv, repeating
 # rows with new tweet ids. That data is non-commercial: it never leaves target/ (never commit it).
@@ -63,13 +65,9 @@ timed() { # prints "wall cpu" seconds of "$@" (cpu = user + sys of the whole pro
   rm -f "$times"
 }
 
+ROUNDS=${ROUNDS:-3}
 PY_DB=$OUT/import_baseline.sqlite
-rm -f "$PY_DB" "$PY_DB-wal" "$PY_DB-shm"
-echo "python baseline ($N rows, taskset -c 0)…" >&2
-PY_S=$(timed taskset -c 0 "$VENV/bin/python" benches/python/import_baseline.py "$CSV" "$PY_DB")
-
 RS_DIR=$OUT/import-data
-rm -rf "$RS_DIR"
 if [ -x target/release/switchyard ] && target/release/switchyard import --help >/dev/null 2>&1; then
   RUST_CMD=(target/release/switchyard --data-dir "$RS_DIR" import "$CSV")
   RUST_NAME="target/release/switchyard import"
@@ -77,16 +75,32 @@ else
   RUST_CMD=(target/release/examples/import_file "$CSV" "$RS_DIR")
   RUST_NAME="target/release/examples/import_file (Pipeline::import_file)"
 fi
-echo "switchyard: $RUST_NAME ($N rows, taskset -c 0)…" >&2
-RS_S=$(timed taskset -c 0 "${RUST_CMD[@]}")
+PY_TIMES=()
+RS_TIMES=()
+for round in $(seq 1 "$ROUNDS"); do
+  rm -f "$PY_DB" "$PY_DB-wal" "$PY_DB-shm"
+  echo "round $round/$ROUNDS: python baseline ($N rows, taskset -c 0)…" >&2
+  PY_TIMES+=("$(timed taskset -c 0 "$VENV/bin/python" benches/python/import_baseline.py "$CSV" "$PY_DB")")
+  rm -rf "$RS_DIR"
+  echo "round $round/$ROUNDS: switchyard: $RUST_NAME ($N rows, taskset -c 0)…" >&2
+  RS_TIMES+=("$(timed taskset -c 0 "${RUST_CMD[@]}")")
+done
 
-python3 - "$N" "$PY_S" "$RS_S" "$RUST_NAME" <<'PY'
+# Each round's figures, then the fastest round of each program (noise on a shared machine only
+# ever adds time) and every round's own ratio.
+python3 - "$N" "$RUST_NAME" "${PY_TIMES[*]}" "${RS_TIMES[*]}" <<'PY'
 import sys
-n, name = int(sys.argv[1]), sys.argv[4]
-py_wall, py_cpu = map(float, sys.argv[2].split())
-rs_wall, rs_cpu = map(float, sys.argv[3].split())
-print(f"rows:       {n}")
-print(f"python:     wall {py_wall:7.2f} s  cpu {py_cpu:7.2f} s  {1e6 * py_cpu / n:6.1f} us/row  (csv -> vaderSentiment -> keywords -> sqlite3 + FTS5)")
-print(f"switchyard: wall {rs_wall:7.2f} s  cpu {rs_cpu:7.2f} s  {1e6 * rs_cpu / n:6.1f} us/row  ({name})")
-print(f"speed-up:   {py_wall / rs_wall:.1f}x wall, {py_cpu / rs_cpu:.1f}x cpu")
+n, name = int(sys.argv[1]), sys.argv[2]
+def pairs(text):
+    values = [float(v) for v in text.split()]
+    return list(zip(values[0::2], values[1::2]))  # (wall, cpu) per round
+py, rs = pairs(sys.argv[3]), pairs(sys.argv[4])
+print(f"rows:       {n}, {len(py)} interleaved round(s)")
+for i, ((pw, pc), (rw, rc)) in enumerate(zip(py, rs), 1):
+    print(f"round {i}:    python cpu {pc:6.2f} s, switchyard cpu {rc:6.2f} s: {pc / rc:.1f}x cpu, {pw / rw:.1f}x wall")
+py_wall, py_cpu = min(w for w, _ in py), min(c for _, c in py)
+rs_wall, rs_cpu = min(w for w, _ in rs), min(c for _, c in rs)
+print(f"python:     wall {py_wall:7.2f} s  cpu {py_cpu:7.2f} s  {1e6 * py_cpu / n:6.1f} us/row  (fastest round; csv -> vaderSentiment -> keywords -> sqlite3 + FTS5)")
+print(f"switchyard: wall {rs_wall:7.2f} s  cpu {rs_cpu:7.2f} s  {1e6 * rs_cpu / n:6.1f} us/row  (fastest round; {name})")
+print(f"speed-up:   {py_wall / rs_wall:.1f}x wall, {py_cpu / rs_cpu:.1f}x cpu (fastest rounds)")
 PY
