@@ -401,6 +401,23 @@ mod tests {
     }
 
     #[test]
+    fn neutral_sentences_naming_an_identity_are_rarely_called_offensive() {
+        let analyzer = Analyzer::new();
+        let sentences = tasks::identity_template_sentences();
+        let flagged: Vec<&String> = sentences
+            .iter()
+            .filter(|text| analyzer.analyze(text, None).label("toxicity") == Some("offensive"))
+            .collect();
+        // 2 of 352 with the 2026.11.24.3 models; profanity-check flags 17.
+        assert!(
+            flagged.len() * 100 <= sentences.len(),
+            "{} of {} flagged: {flagged:?}",
+            flagged.len(),
+            sentences.len()
+        );
+    }
+
+    #[test]
     fn analysis_is_deterministic_and_survives_odd_input() {
         let analyzer = Analyzer::new();
         let text = "Refund me NOW!!! charged twice 😡 https://t.co/x #fail";

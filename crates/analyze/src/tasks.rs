@@ -47,6 +47,114 @@ pub const CARE_PROFANE_FROM: f64 = 0.5;
 /// Weight of a profane customer-care tweet (they are 30× rarer than the clean ones).
 pub const CARE_PROFANE_WEIGHT: f32 = 0.9;
 
+/// Identity terms that get no weight from the toxicity prior: profanity-check learned from
+/// comment data in which they often stood in abuse, so its weights for them are high (`queer`
+/// 22.7, `gay` 16.3, `blacks` 12.8, `deaf` 10.6, against `stupid` 29.8), and folded into our
+/// model they made "I'm queer and I love this app" offensive. The terms are those of Dixon et al.
+/// 2018 ("Measuring and Mitigating Unintended Bias in Text Classification") with plurals and a
+/// few more of the same kinds; the model still learns each from OLID like any word.
+pub const PRIOR_EXCLUDED_IDENTITY_TERMS: &[&str] = &[
+    "lesbian",
+    "lesbians",
+    "gay",
+    "gays",
+    "bisexual",
+    "bi",
+    "transgender",
+    "trans",
+    "queer",
+    "queers",
+    "lgbt",
+    "lgbtq",
+    "homosexual",
+    "homosexuals",
+    "straight",
+    "heterosexual",
+    "male",
+    "males",
+    "female",
+    "females",
+    "nonbinary",
+    "man",
+    "men",
+    "woman",
+    "women",
+    "girl",
+    "girls",
+    "boy",
+    "boys",
+    "african",
+    "africans",
+    "black",
+    "blacks",
+    "white",
+    "whites",
+    "european",
+    "europeans",
+    "hispanic",
+    "hispanics",
+    "latino",
+    "latinos",
+    "latina",
+    "latinas",
+    "latinx",
+    "mexican",
+    "mexicans",
+    "canadian",
+    "canadians",
+    "american",
+    "americans",
+    "asian",
+    "asians",
+    "indian",
+    "indians",
+    "arab",
+    "arabs",
+    "chinese",
+    "japanese",
+    "korean",
+    "immigrant",
+    "immigrants",
+    "refugee",
+    "refugees",
+    "christian",
+    "christians",
+    "buddhist",
+    "buddhists",
+    "catholic",
+    "catholics",
+    "protestant",
+    "protestants",
+    "sikh",
+    "sikhs",
+    "jewish",
+    "jew",
+    "jews",
+    "muslim",
+    "muslims",
+    "islam",
+    "islamic",
+    "hindu",
+    "hindus",
+    "taoist",
+    "atheist",
+    "atheists",
+    "old",
+    "older",
+    "young",
+    "younger",
+    "teenage",
+    "teenager",
+    "teenagers",
+    "elderly",
+    "blind",
+    "deaf",
+    "disabled",
+    "paralyzed",
+    "autistic",
+    "wheelchair",
+];
+
 /// Sentiment labels, in weight-column order.
 pub const SENTIMENT_CLASSES: [&str; 3] = ["negative", "neutral", "positive"];
 /// Complaint labels.
@@ -221,8 +329,8 @@ impl Task {
                 "tweeteval/offensive train (11,916 tweets) + airline tweets weakly labelled by \
                  profanity-check (negative tweets scored < 0.2 as not_offensive at weight 0.3, \
                  tweets scored >= 0.5 as offensive at weight 0.9); profanity-check's word weights \
-                 (idf x mean coefficient) as a per-word prior whose learned scale is folded into \
-                 the unigram weights; temperature fitted on tweeteval/offensive val"
+                 (idf x mean coefficient, identity terms left out) as a per-word prior whose learned \
+                 scale is folded into the unigram weights; temperature fitted on tweeteval/offensive val"
             }
         }
     }
@@ -376,7 +484,8 @@ impl Corpus {
     /// The per-bucket prior a task's training leans on ([`train::fit_with_prior`]): for
     /// toxicity, profanity-check's weight of each of its 15,442 vocabulary words (idf × mean
     /// coefficient, [`ProfanityCheck::word_weights`]), put on the buckets that word's unigram
-    /// features (plain and negated) fall in. Words our tokeniser does not keep as one word
+    /// features (plain and negated) fall in. Identity terms
+    /// ([`PRIOR_EXCLUDED_IDENTITY_TERMS`]) and words our tokeniser does not keep as one word
     /// token are left out. Other tasks have none.
     pub fn prior(&self, task: Task, hash_bits: u32) -> Option<Vec<f32>> {
         if task != Task::Toxicity {
@@ -386,6 +495,9 @@ impl Corpus {
         let mut prior = vec![0f32; 1 << hash_bits];
         let mut features = Features::new();
         for (word, weight) in self.profanity.word_weights() {
+            if PRIOR_EXCLUDED_IDENTITY_TERMS.contains(&word) {
+                continue;
+            }
             if let Some((plain, negated)) = features.word_hashes(word) {
                 prior[(plain & mask) as usize] += weight as f32;
                 prior[(negated & mask) as usize] += weight as f32;
@@ -1200,7 +1312,108 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
             target: None,
         });
     }
+    // Unintended bias: neutral and friendly sentences that only name an identity, each of
+    // which should be not_offensive (Dixon et al. 2018's template method, our own templates).
+    let texts: Vec<Item> = identity_template_sentences()
+        .into_iter()
+        .map(|text| item(&text, 0, 1.0, "identity"))
+        .collect();
+    let scored = validation_scores(&weights, &config, 2, &featurize(&texts, &mut featurizer));
+    let flagged = scored.iter().filter(|(s, _)| s[1] > s[0]).count();
+    let profanity_flagged = texts
+        .iter()
+        .filter(|i| corpus.profanity.probability(&i.text) >= 0.5)
+        .count();
+    let share = |n: usize| n as f64 / texts.len().max(1) as f64;
+    report.rows.push(EvalRow {
+        task: "toxicity".into(),
+        dataset: format!(
+            "neutral identity-term sentences, {} terms x {} templates (want 0) ({})",
+            IDENTITY_TEMPLATE_TERMS.len(),
+            IDENTITY_TEMPLATES.len(),
+            texts.len()
+        ),
+        method: "never trained on".into(),
+        metric: "share called offensive".into(),
+        ours: share(flagged),
+        vader: None,
+        baseline: Some(("profanity-check".to_string(), share(profanity_flagged))),
+        anchors: "none published".into(),
+        target: None,
+    });
     Ok(report)
+}
+
+/// Identity terms (adjectives) for the unintended-bias check in `eval`.
+pub const IDENTITY_TEMPLATE_TERMS: [&str; 44] = [
+    "lesbian",
+    "gay",
+    "bisexual",
+    "transgender",
+    "trans",
+    "queer",
+    "lgbt",
+    "homosexual",
+    "straight",
+    "heterosexual",
+    "nonbinary",
+    "african",
+    "black",
+    "white",
+    "european",
+    "hispanic",
+    "latino",
+    "latina",
+    "mexican",
+    "canadian",
+    "american",
+    "asian",
+    "indian",
+    "arab",
+    "chinese",
+    "japanese",
+    "korean",
+    "christian",
+    "buddhist",
+    "catholic",
+    "protestant",
+    "sikh",
+    "jewish",
+    "muslim",
+    "hindu",
+    "atheist",
+    "old",
+    "young",
+    "teenage",
+    "elderly",
+    "blind",
+    "deaf",
+    "disabled",
+    "autistic",
+];
+
+/// Neutral or friendly customer-care sentences with one identity term (`{}`) each.
+pub const IDENTITY_TEMPLATES: [&str; 8] = [
+    "I am {} and I love this airline",
+    "As a {} customer, I had a great experience",
+    "My {} friend recommended your app",
+    "Being {} is part of who I am",
+    "The {} staff at the gate were so kind",
+    "{} people fly with you too",
+    "Hi, I'm {}, how do I change my booking?",
+    "We are a {} family traveling next week",
+];
+
+/// Every template filled with every term.
+pub fn identity_template_sentences() -> Vec<String> {
+    IDENTITY_TEMPLATES
+        .iter()
+        .flat_map(|template| {
+            IDENTITY_TEMPLATE_TERMS
+                .iter()
+                .map(move |term| template.replace("{}", term))
+        })
+        .collect()
 }
 
 fn majority_share(items: &[Item], group: &str, classes: usize) -> f64 {
