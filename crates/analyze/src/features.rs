@@ -254,13 +254,18 @@ impl Features {
 
     /// Tokenises `text` and fills `items` with every feature of the post.
     pub fn extract(&mut self, text: &str, vader: &VaderScores) {
+        self.clear();
+        self.tokenize(text);
+        self.push_token_features();
+        self.push_dense_features(vader);
+    }
+
+    /// Forgets the previous post (buffers keep their capacity).
+    fn clear(&mut self) {
         self.text.clear();
         self.tokens.clear();
         self.items.clear();
         self.bias = None;
-        self.tokenize(text);
-        self.push_token_features();
-        self.push_dense_features(vader);
     }
 
     fn push_token(&mut self, start: usize, kind: TokenKind, negated: bool, all_caps: bool) {
@@ -504,10 +509,7 @@ impl Features {
     /// stands in a post as one word token, or `None` when it is not one word (a number, a link,
     /// several words…). Lets outside word lists (the toxicity prior) address the same buckets.
     pub fn word_hashes(&mut self, word: &str) -> Option<(u64, u64)> {
-        self.text.clear();
-        self.tokens.clear();
-        self.items.clear();
-        self.bias = None;
+        self.clear();
         self.tokenize(word);
         match self.tokens.as_slice() {
             [token] if matches!(token.kind, TokenKind::Word | TokenKind::Hashtag) => {

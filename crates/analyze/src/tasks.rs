@@ -731,6 +731,55 @@ fn folds(count: usize, k: usize, seed: u64) -> Vec<usize> {
     fold
 }
 
+/// One task's training set as its recipe fits it: hyper-parameters, the items (text, label,
+/// weight, group), their features and the task's prior ([`Corpus::prior`]).
+struct Recipe {
+    task: Task,
+    config: TrainConfig,
+    items: Vec<Item>,
+    groups: Vec<&'static str>,
+    examples: Vec<Example>,
+    prior: Option<Vec<f32>>,
+}
+
+impl Recipe {
+    fn new(corpus: &Corpus, task: Task, items: Vec<Item>, featurizer: &mut Featurizer) -> Recipe {
+        let config = task.config();
+        Recipe {
+            task,
+            groups: items.iter().map(|i| i.group).collect(),
+            examples: featurize(&items, featurizer),
+            prior: corpus.prior(task, config.hash_bits),
+            config,
+            items,
+        }
+    }
+
+    /// The task's weights fitted on every item.
+    fn fit(&self) -> Vec<f32> {
+        fit_recipe(
+            self.task,
+            &self.examples,
+            &self.groups,
+            &self.config,
+            self.prior.as_deref(),
+        )
+    }
+
+    /// Out-of-fold scores ([`cross_validate`]).
+    fn cross_validate(&self, evaluated: Option<&str>, k: usize) -> Vec<(Vec<f32>, usize)> {
+        cross_validate(
+            self.task,
+            &self.examples,
+            &self.groups,
+            evaluated,
+            k,
+            &self.config,
+            self.prior.as_deref(),
+        )
+    }
+}
+
 /// Fits one task's weights: a single logistic regression, except for sentiment, where the model
 /// fitted on everything is blended with one fitted on the customer-care part alone (airline
 /// tweets and corrections), see [`CUSTOMER_CARE_BLEND`]. `groups[i]` says where example `i`
@@ -739,10 +788,10 @@ fn fit_recipe(
     task: Task,
     examples: &[Example],
     groups: &[&'static str],
-    classes: usize,
     config: &TrainConfig,
     prior: Option<&[f32]>,
 ) -> Vec<f32> {
+    let classes = task.classes().len();
     let weights = train::fit_with_prior(examples, classes, config, prior);
     if task != Task::Sentiment {
         return weights;
@@ -758,16 +807,18 @@ fn fit_recipe(
 }
 
 /// Out-of-fold scores for the examples whose group is `evaluated` (all when `None`); examples of
-/// other groups always stay in training.
+/// other groups always stay in training. Each fold is fitted with the task's `prior`, as the
+/// shipped model is.
 fn cross_validate(
     task: Task,
     examples: &[Example],
     groups: &[&'static str],
     evaluated: Option<&str>,
     k: usize,
-    classes: usize,
     config: &TrainConfig,
+    prior: Option<&[f32]>,
 ) -> Vec<(Vec<f32>, usize)> {
+    let classes = task.classes().len();
     let fold = folds(examples.len(), k, config.seed ^ 0xF01D);
     let in_scope = |i: usize| evaluated.is_none_or(|g| groups[i] == g);
     let mut out = vec![(Vec::new(), 0usize); examples.len()];
@@ -777,7 +828,7 @@ fn cross_validate(
             .collect();
         let training: Vec<Example> = kept.iter().map(|i| examples[*i].clone()).collect();
         let training_groups: Vec<&'static str> = kept.iter().map(|i| groups[*i]).collect();
-        let weights = fit_recipe(task, &training, &training_groups, classes, config, None);
+        let weights = fit_recipe(task, &training, &training_groups, config, prior);
         for i in (0..examples.len()).filter(|i| in_scope(*i) && fold[*i] == f) {
             let scores = train::scores(&weights, config.hash_bits, classes, &examples[i].features);
             out[i] = (scores, examples[i].label);
@@ -954,16 +1005,14 @@ pub fn train_task(
     task: Task,
     corrections: &[Correction],
 ) -> Result<(LinearModel, usize, usize), AnalyzeError> {
-    let config = task.config();
     let classes = task.classes().len();
     let mut featurizer = Featurizer::new();
     let mut items = corpus.items(task);
     let extra = correction_items(task, corrections);
     let correction_count = extra.len();
     items.extend(extra);
-    let examples = featurize(&items, &mut featurizer);
-    let groups: Vec<&'static str> = items.iter().map(|i| i.group).collect();
-    let prior = corpus.prior(task, config.hash_bits);
+    let recipe = Recipe::new(corpus, task, items, &mut featurizer);
+    let config = &recipe.config;
     // Calibration data: a fixed validation set where one exists, else out-of-fold scores.
     let held_out = match task {
         Task::Sentiment | Task::Toxicity => {
@@ -980,10 +1029,16 @@ pub fn train_task(
                     .collect(),
             };
             let validation = featurize(&validation, &mut featurizer);
-            let weights = fit_recipe(task, &examples, &groups, classes, &config, prior.as_deref());
+            let weights = recipe.fit();
             let temperature =
-                train::fit_temperature(&validation_scores(&weights, &config, classes, &validation));
-            return finish(task, weights, temperature, examples.len(), correction_count);
+                train::fit_temperature(&validation_scores(&weights, config, classes, &validation));
+            return finish(
+                task,
+                weights,
+                temperature,
+                recipe.examples.len(),
+                correction_count,
+            );
         }
         _ => {
             let k = if task == Task::Complaint { 10 } else { 5 };
@@ -992,12 +1047,17 @@ pub fn train_task(
             } else {
                 None
             };
-            cross_validate(task, &examples, &groups, evaluated, k, classes, &config)
+            recipe.cross_validate(evaluated, k)
         }
     };
     let temperature = train::fit_temperature(&held_out);
-    let weights = fit_recipe(task, &examples, &groups, classes, &config, prior.as_deref());
-    finish(task, weights, temperature, examples.len(), correction_count)
+    finish(
+        task,
+        recipe.fit(),
+        temperature,
+        recipe.examples.len(),
+        correction_count,
+    )
 }
 
 fn finish(
@@ -1096,11 +1156,13 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
     let mut featurizer = Featurizer::new();
 
     // Sentiment: TweetEval validation (deduplicated from training) and airline 5-fold CV.
-    let config = Task::Sentiment.config();
-    let items = corpus.items(Task::Sentiment);
-    let groups: Vec<&'static str> = items.iter().map(|i| i.group).collect();
-    let examples = featurize(&items, &mut featurizer);
-    let weights = fit_recipe(Task::Sentiment, &examples, &groups, 3, &config, None);
+    let sentiment = Recipe::new(
+        &corpus,
+        Task::Sentiment,
+        corpus.items(Task::Sentiment),
+        &mut featurizer,
+    );
+    let weights = sentiment.fit();
     let validation: Vec<Item> = corpus
         .tweeteval_sentiment_val
         .iter()
@@ -1108,7 +1170,7 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
         .collect();
     let validation_examples = featurize(&validation, &mut featurizer);
     let ours = confusion(
-        &validation_scores(&weights, &config, 3, &validation_examples),
+        &validation_scores(&weights, &sentiment.config, 3, &validation_examples),
         3,
     );
     let mut vader = Confusion::new(3);
@@ -1126,18 +1188,10 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
         anchors: "test: SVM 0.629, FastText 0.629, RoBERTa-base 0.713; TF-IDF+LR 0.632".into(),
         target: Some(0.64),
     });
-    let airline_scored = cross_validate(
-        Task::Sentiment,
-        &examples,
-        &groups,
-        Some("airline"),
-        5,
-        3,
-        &config,
-    );
+    let airline_scored = sentiment.cross_validate(Some("airline"), 5);
     let ours = confusion(&airline_scored, 3);
     let mut vader = Confusion::new(3);
-    for i in items.iter().filter(|i| i.group == "airline") {
+    for i in sentiment.items.iter().filter(|i| i.group == "airline") {
         vader.add(i.label, vader_label(&featurizer, &i.text));
     }
     report.rows.push(EvalRow {
@@ -1147,7 +1201,10 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
         metric: "accuracy".into(),
         ours: ours.accuracy(),
         vader: Some(vader.accuracy()),
-        baseline: Some(("majority".into(), majority_share(&items, "airline", 3))),
+        baseline: Some((
+            "majority".into(),
+            majority_share(&sentiment.items, "airline", 3),
+        )),
         anchors: "TF-IDF+LR 0.809; TF-IDF+SVM/LR 0.77–0.81".into(),
         target: Some(0.82),
     });
@@ -1164,16 +1221,15 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
     });
 
     // Complaint: 10-fold CV.
-    let config = Task::Complaint.config();
-    let items = corpus.items(Task::Complaint);
-    let groups: Vec<&'static str> = items.iter().map(|i| i.group).collect();
-    let examples = featurize(&items, &mut featurizer);
-    let ours = confusion(
-        &cross_validate(Task::Complaint, &examples, &groups, None, 10, 2, &config),
-        2,
+    let complaint = Recipe::new(
+        &corpus,
+        Task::Complaint,
+        corpus.items(Task::Complaint),
+        &mut featurizer,
     );
+    let ours = confusion(&complaint.cross_validate(None, 10), 2);
     let mut vader = Confusion::new(2);
-    for i in &items {
+    for i in &complaint.items {
         vader.add(i.label, usize::from(vader_label(&featurizer, &i.text) == 0));
     }
     report.rows.push(EvalRow {
@@ -1191,20 +1247,14 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
 
     // Intent and reason: k-fold CV on the derived labels.
     for task in [Task::Intent, Task::Reason] {
-        let config = task.config();
         let classes = task.classes().len();
-        let items = corpus.items(task);
-        let groups: Vec<&'static str> = items.iter().map(|i| i.group).collect();
-        let examples = featurize(&items, &mut featurizer);
+        let recipe = Recipe::new(&corpus, task, corpus.items(task), &mut featurizer);
         let evaluated = if task == Task::Reason {
             Some("airline")
         } else {
             None
         };
-        let ours = confusion(
-            &cross_validate(task, &examples, &groups, evaluated, 5, classes, &config),
-            classes,
-        );
+        let ours = confusion(&recipe.cross_validate(evaluated, 5), classes);
         let dataset = if task == Task::Reason {
             "airline negative reasons → cross-domain reasons (leak restored)"
         } else {
@@ -1226,19 +1276,14 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
     }
 
     // Toxicity: TweetEval offensive validation, profanity-check beside it.
-    let config = Task::Toxicity.config();
-    let items = corpus.items(Task::Toxicity);
-    let groups: Vec<&'static str> = items.iter().map(|i| i.group).collect();
-    let examples = featurize(&items, &mut featurizer);
-    let prior = corpus.prior(Task::Toxicity, config.hash_bits);
-    let weights = fit_recipe(
+    let toxicity = Recipe::new(
+        &corpus,
         Task::Toxicity,
-        &examples,
-        &groups,
-        2,
-        &config,
-        prior.as_deref(),
+        corpus.items(Task::Toxicity),
+        &mut featurizer,
     );
+    let config = &toxicity.config;
+    let weights = toxicity.fit();
     let validation: Vec<Item> = corpus
         .offensive_val
         .iter()
@@ -1246,7 +1291,7 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
         .collect();
     let validation_examples = featurize(&validation, &mut featurizer);
     let ours = confusion(
-        &validation_scores(&weights, &config, 2, &validation_examples),
+        &validation_scores(&weights, config, 2, &validation_examples),
         2,
     );
     let mut profanity_check = Confusion::new(2);
@@ -1289,7 +1334,7 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
             })
             .map(|(t, _)| item(&t.text, usize::from(!clean), 1.0, "complaints"))
             .collect();
-        let scored = validation_scores(&weights, &config, 2, &featurize(&texts, &mut featurizer));
+        let scored = validation_scores(&weights, config, 2, &featurize(&texts, &mut featurizer));
         let flagged = scored.iter().filter(|(s, _)| s[1] > s[0]).count();
         let dataset = if clean {
             format!(
@@ -1318,7 +1363,7 @@ pub fn eval_all(data_dir: &Path) -> Result<EvalReport, AnalyzeError> {
         .into_iter()
         .map(|text| item(&text, 0, 1.0, "identity"))
         .collect();
-    let scored = validation_scores(&weights, &config, 2, &featurize(&texts, &mut featurizer));
+    let scored = validation_scores(&weights, config, 2, &featurize(&texts, &mut featurizer));
     let flagged = scored.iter().filter(|(s, _)| s[1] > s[0]).count();
     let profanity_flagged = texts
         .iter()
